@@ -1,0 +1,29 @@
+# Two commands for a fresh machine (see README.md):
+#   make demo   set up .venv and train a DCGAN on MNIST, ending in runs/dcgan-mnist/training.gif
+#   make test   set up .venv and run the whole test suite (unit tests + every notebook under nbval)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Offline data: an explicit GANLIB_DATA_DIR wins; else ../shared/data when it holds MNIST; else tfds downloads.
+GANLIB_DATA_DIR ?= $(if $(wildcard ../shared/data/mnist),../shared/data,)
+export GANLIB_DATA_DIR
+DEMO_ARGS ?=
+
+.PHONY: setup demo test lint clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(BIN)/python -m ganlib train --out runs/dcgan-mnist $(DEMO_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest tests --durations=15
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,11 @@
+"""ganlib: learn, teach and demonstrate GANs in TensorFlow/Keras.
+
+Modules, one idea each: :mod:`ganlib.data` (MNIST-style data, tf.data pipelines),
+:mod:`ganlib.models` (generator, discriminator, critic), :mod:`ganlib.losses`
+(the GAN objective family), :mod:`ganlib.config` (run settings and presets),
+:mod:`ganlib.train` (the train step and loop), :mod:`ganlib.runs` (run
+directories), :mod:`ganlib.viz` (grids, GIFs, plots), :mod:`ganlib.cli`
+(``python -m ganlib``).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,211 @@
+"""One config object for a training run, and the presets of the GAN objective family.
+
+Everything a GAN variant needs beyond its loss functions (n_critic, weight
+clipping, gradient-penalty weight, optimizer settings, critic architecture) is
+data in :class:`TrainConfig`; a preset is a named set of those values. Any
+field can be overridden: ``get_config("wgan-gp", epochs=3, n_critic=3)``.
+
+Presets and their papers (ganlib's departures in brackets):
+
+=========  ===============================================================================
+gan        Goodfellow et al. 2014 (https://arxiv.org/abs/1406.2661): minimax D loss with the
+           *saturating* generator loss log(1 - D(G(z))). [The paper used MLPs and SGD with
+           momentum; ganlib uses the DCGAN networks and Adam(2e-4, 0.5) so that the only
+           difference from ``dcgan`` is the generator loss.]
+dcgan      Radford et al. 2016 (https://arxiv.org/abs/1511.06434): minimax D loss, non-saturating
+           G loss, Adam(2e-4, beta_1=0.5), batch norm. [Smaller networks for 28x28; batch 64
+           instead of 128, which gives twice the updates per epoch on a CPU.]
+lsgan      Mao et al. 2017 (https://arxiv.org/abs/1611.04076): least squares with a=0, b=c=1,
+           Adam(2e-4, beta_1=0.5) as in the paper. [DCGAN networks instead of the paper's.]
+wgan       Arjovsky et al. 2017 (https://arxiv.org/abs/1701.07875): Wasserstein loss, weight
+           clipping c=0.01, RMSprop(5e-5), n_critic=5, batch 64, as in the paper. [The paper
+           also runs 100 critic steps for the first 25 generator steps and every 500th one;
+           ganlib keeps n_critic constant. The n_critic critic updates of one step share the
+           same real batch.]
+wgan-gp    Gulrajani et al. 2017 (https://arxiv.org/abs/1704.00028): Wasserstein loss plus
+           gradient penalty lambda=10, Adam(1e-4, 0.5, 0.9), n_critic=5, critic without batch
+           norm, as in the paper. [Same real batch for the n_critic updates, as in ``wgan``.]
+hinge      Lim & Ye 2017 (https://arxiv.org/abs/1705.02894), Miyato et al. 2018
+           (https://arxiv.org/abs/1802.05957): hinge D loss, G loss -D(G(z)), Adam(2e-4, 0.5),
+           n_critic=1. [No spectral normalization; the discriminator keeps batch norm.]
+=========  ===============================================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from ganlib.data import DATASETS
+
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run. Build one with :func:`get_config`.
+
+    Attributes:
+        preset: name of the preset the values came from (informative).
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        epochs: passes over the training data, >= 1 (a resumed run continues up to it).
+        batch_size: real images per step, >= 1; the noise batch has the same size.
+        train_size: use only the first N training images; None uses all 60,000.
+        latent_dim: size of the latent vector z.
+        seed: seeds initial weights, the fixed latent batch, data order and noise.
+        discriminator_loss: a key of ``ganlib.losses.DISCRIMINATOR_LOSSES``.
+        generator_loss: a key of ``ganlib.losses.GENERATOR_LOSSES``.
+        optimizer: ``"adam"`` or ``"rmsprop"``, one instance per network.
+        g_learning_rate / d_learning_rate: learning rates, > 0.
+        beta_1 / beta_2: Adam's moment decay rates (ignored by RMSprop).
+        n_critic: discriminator (critic) updates per generator update, >= 1.
+        clip_value: clip every critic weight to [-c, c] after each critic update; None for no clipping.
+        gp_weight: gradient-penalty weight lambda; 0 for none.
+        g_filters / d_filters: width of the generator / discriminator.
+        d_batch_norm: batch normalization in the discriminator (off for a WGAN-GP critic).
+        num_samples: images in the fixed-z sample grid (a square number).
+        eval_every: evaluate sample quality every K epochs (0: never).
+    """
+
+    preset: str = "dcgan"
+    dataset: str = "mnist"
+    epochs: int = 5
+    batch_size: int = 64
+    train_size: int | None = None
+    latent_dim: int = 100
+    seed: int = 0
+    discriminator_loss: str = "minimax"
+    generator_loss: str = "non_saturating"
+    optimizer: str = "adam"
+    g_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    n_critic: int = 1
+    clip_value: float | None = None
+    gp_weight: float = 0.0
+    g_filters: int = 64
+    d_filters: int = 64
+    d_batch_norm: bool = True
+    num_samples: int = 64
+    eval_every: int = 0
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Inverse of :meth:`to_dict`; unknown keys raise ValueError."""
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"Unknown config fields: {sorted(unknown)}. Expected fields of TrainConfig.")
+        return cls(**values)
+
+
+# Fields that may change between a run and its resumption without changing what the run is.
+RESUMABLE_CHANGES = frozenset({"epochs", "eval_every"})
+
+
+def _validate(c: TrainConfig) -> None:
+    from ganlib.losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES  # imports TensorFlow, so only when needed
+
+    def positive_int(name: str, value: Any, allow_none: bool = False) -> None:
+        if allow_none and value is None:
+            return
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+
+    for name in ("epochs", "batch_size", "latent_dim", "n_critic", "g_filters", "d_filters", "num_samples"):
+        positive_int(name, getattr(c, name))
+    positive_int("train_size", c.train_size, allow_none=True)
+    if not isinstance(c.seed, int) or c.seed < 0:
+        raise ValueError(f"seed must be a non-negative integer. Received: seed={c.seed!r}")
+    if not isinstance(c.eval_every, int) or c.eval_every < 0:
+        raise ValueError(f"eval_every must be an integer >= 0 (0: never). Received: eval_every={c.eval_every!r}")
+    if c.dataset not in DATASETS:
+        raise ValueError(f"Unknown data set: expected one of {', '.join(DATASETS)}. Received: dataset={c.dataset!r}")
+    if c.discriminator_loss not in DISCRIMINATOR_LOSSES:
+        raise ValueError(
+            f"Unknown discriminator_loss: expected one of {', '.join(DISCRIMINATOR_LOSSES)}. "
+            f"Received: discriminator_loss={c.discriminator_loss!r}"
+        )
+    if c.generator_loss not in GENERATOR_LOSSES:
+        raise ValueError(
+            f"Unknown generator_loss: expected one of {', '.join(GENERATOR_LOSSES)}. "
+            f"Received: generator_loss={c.generator_loss!r}"
+        )
+    if c.optimizer not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer: expected one of {', '.join(OPTIMIZERS)}. Received: optimizer={c.optimizer!r}")
+    for name in ("g_learning_rate", "d_learning_rate"):
+        value = getattr(c, name)
+        if not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
+    for name in ("beta_1", "beta_2"):
+        value = getattr(c, name)
+        if not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ValueError(f"{name} must be in [0, 1). Received: {name}={value!r}")
+    if c.clip_value is not None and not c.clip_value > 0:
+        raise ValueError(f"clip_value must be positive or None (no clipping). Received: clip_value={c.clip_value!r}")
+    if not isinstance(c.gp_weight, (int, float)) or c.gp_weight < 0:
+        raise ValueError(f"gp_weight must be >= 0 (0: no penalty). Received: gp_weight={c.gp_weight!r}")
+    if int(c.num_samples**0.5) ** 2 != c.num_samples:
+        raise ValueError(f"num_samples must be a square number (the grid is square). Received: num_samples={c.num_samples}")
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "gan": dict(discriminator_loss="minimax", generator_loss="minimax"),
+    "dcgan": dict(discriminator_loss="minimax", generator_loss="non_saturating"),
+    "lsgan": dict(discriminator_loss="least_squares", generator_loss="least_squares"),
+    "wgan": dict(
+        discriminator_loss="wasserstein",
+        generator_loss="wasserstein",
+        optimizer="rmsprop",
+        g_learning_rate=5e-5,
+        d_learning_rate=5e-5,
+        n_critic=5,
+        clip_value=0.01,
+    ),
+    "wgan-gp": dict(
+        discriminator_loss="wasserstein",
+        generator_loss="wasserstein",
+        g_learning_rate=1e-4,
+        d_learning_rate=1e-4,
+        beta_1=0.5,
+        beta_2=0.9,
+        n_critic=5,
+        gp_weight=10.0,
+        d_batch_norm=False,
+    ),
+    "hinge": dict(discriminator_loss="hinge", generator_loss="hinge"),
+}
+
+
+def get_config(preset: str = "dcgan", **overrides: Any) -> TrainConfig:
+    """A :class:`TrainConfig` for a preset, with any field overridden.
+
+    Example:
+        >>> get_config("wgan-gp", epochs=2).n_critic
+        5
+
+    Args:
+        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge``.
+        **overrides: TrainConfig fields that replace the preset's values.
+
+    Returns:
+        A validated, frozen TrainConfig.
+
+    Raises:
+        ValueError: unknown preset, unknown field, or an invalid value.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"Unknown preset: expected one of {', '.join(PRESETS)}. Received: preset={preset!r}")
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = set(overrides) - names
+    if unknown:
+        raise ValueError(f"Unknown config fields {sorted(unknown)}: expected fields of TrainConfig ({', '.join(sorted(names))}).")
+    return TrainConfig(**{"preset": preset, **PRESETS[preset], **overrides})

@@ -1,0 +1,349 @@
+"""The GAN objective family as pure functions of discriminator (or critic) logits.
+
+Every loss takes logits of any shape ``[batch, ...]`` (one logit per image, or a
+map of "patch" logits), returns a scalar float32 mean over all elements, and
+raises ``ValueError`` when the real and fake logits do not have the same shape.
+
+Sign convention: every function returns a quantity to *minimise*.
+
+Numerics: a sigmoid discriminator ``D(x) = sigmoid(l)`` is never evaluated and
+then logged. We use ``log D = log_sigmoid(l)`` and
+``log(1 - D) = log(1 - sigmoid(l)) = log_sigmoid(-l)``, which stay finite (and
+have finite gradients) for logits of any magnitude.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import tensorflow as tf
+
+DiscriminatorLoss = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+GeneratorLoss = Callable[[tf.Tensor], tf.Tensor]
+
+
+def _as_logits(logits, name: str) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits)
+    if not logits.dtype.is_floating:
+        raise ValueError(f"Expected floating-point {name}. Received: {name}.dtype={logits.dtype.name}")
+    if logits.shape.rank == 0:
+        raise ValueError(f"Expected {name} of shape [batch, ...]. Received a scalar.")
+    return tf.cast(logits, tf.float32)
+
+
+def _pair(real_logits, fake_logits) -> tuple[tf.Tensor, tf.Tensor]:
+    real = _as_logits(real_logits, "real_logits")
+    fake = _as_logits(fake_logits, "fake_logits")
+    if not real.shape.is_compatible_with(fake.shape):
+        raise ValueError(
+            "Expected real_logits and fake_logits of the same shape. "
+            f"Received: real_logits.shape={real.shape}, fake_logits.shape={fake.shape}"
+        )
+    return real, fake
+
+
+# Minimax GAN and its non-saturating generator loss.
+# Goodfellow et al. 2014, "Generative Adversarial Nets", https://arxiv.org/abs/1406.2661
+
+
+def minimax_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Discriminator loss of the minimax GAN (binary cross-entropy, real=1, fake=0).
+
+    ``L_D = -mean[log D(x)] - mean[log(1 - D(G(z)))]`` with ``D = sigmoid(logits)``,
+    the negative of the value function V(D, G) that D maximises.
+
+    Args:
+        real_logits: float ``[batch, ...]``, logits of D on real images, any real value.
+        fake_logits: float, same shape, logits of D on generated images.
+
+    Returns:
+        Scalar float32, ``>= 0``; ``2 log 2 ~ 1.386`` when D outputs 1/2 everywhere.
+
+    Raises:
+        ValueError: non-float logits, scalar logits, or mismatched shapes.
+
+    References:
+        Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, eq. 1.
+    """
+    real, fake = _pair(real_logits, fake_logits)
+    return -tf.reduce_mean(tf.math.log_sigmoid(real)) - tf.reduce_mean(tf.math.log_sigmoid(-fake))
+
+
+def minimax_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Saturating generator loss of the minimax GAN: ``mean[log(1 - D(G(z)))]``.
+
+    G minimises it. When D confidently rejects fakes (``D(G(z)) -> 0``, early in
+    training) its gradient vanishes, which is why :func:`non_saturating_generator_loss`
+    is used in practice.
+
+    Args:
+        fake_logits: float ``[batch, ...]``, logits of D on generated images.
+
+    Returns:
+        Scalar float32, ``<= 0``.
+
+    Raises:
+        ValueError: non-float or scalar logits.
+
+    References:
+        Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, eq. 1.
+    """
+    fake = _as_logits(fake_logits, "fake_logits")
+    return tf.reduce_mean(tf.math.log_sigmoid(-fake))
+
+
+def non_saturating_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Non-saturating generator loss ``-mean[log D(G(z))]``, used with the minimax D loss.
+
+    Same fixed point as the saturating loss, but strong gradients when D rejects
+    the fakes. This is the loss of DCGAN and of most practical GANs.
+
+    Args:
+        fake_logits: float ``[batch, ...]``, logits of D on generated images.
+
+    Returns:
+        Scalar float32, ``>= 0``.
+
+    Raises:
+        ValueError: non-float or scalar logits.
+
+    References:
+        Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, section 3.
+    """
+    fake = _as_logits(fake_logits, "fake_logits")
+    return -tf.reduce_mean(tf.math.log_sigmoid(fake))
+
+
+# Least-squares GAN.
+# Mao et al. 2017, "Least Squares Generative Adversarial Networks", https://arxiv.org/abs/1611.04076
+
+
+def least_squares_discriminator_loss(
+    real_logits: tf.Tensor, fake_logits: tf.Tensor, *, real_label: float = 1.0, fake_label: float = 0.0
+) -> tf.Tensor:
+    """LSGAN discriminator loss ``1/2 mean[(D(x) - b)^2] + 1/2 mean[(D(G(z)) - a)^2]``.
+
+    ``D`` is the raw output (no sigmoid), ``b = real_label``, ``a = fake_label``.
+
+    Args:
+        real_logits: float ``[batch, ...]``, raw D outputs on real images.
+        fake_logits: float, same shape, raw D outputs on generated images.
+        real_label: target b for real images (paper: 1).
+        fake_label: target a for fake images (paper: 0).
+
+    Returns:
+        Scalar float32, ``>= 0``.
+
+    Raises:
+        ValueError: non-float, scalar or mismatched logits.
+
+    References:
+        Mao et al. 2017, https://arxiv.org/abs/1611.04076, eq. 2 with a=0, b=1 (eq. 9).
+    """
+    real, fake = _pair(real_logits, fake_logits)
+    return 0.5 * tf.reduce_mean(tf.square(real - real_label)) + 0.5 * tf.reduce_mean(tf.square(fake - fake_label))
+
+
+def least_squares_generator_loss(fake_logits: tf.Tensor, *, real_label: float = 1.0) -> tf.Tensor:
+    """LSGAN generator loss ``1/2 mean[(D(G(z)) - c)^2]`` with ``c = real_label``.
+
+    Args:
+        fake_logits: float ``[batch, ...]``, raw D outputs on generated images.
+        real_label: the value c that G wants D to believe (paper: 1).
+
+    Returns:
+        Scalar float32, ``>= 0``.
+
+    Raises:
+        ValueError: non-float or scalar logits.
+
+    References:
+        Mao et al. 2017, https://arxiv.org/abs/1611.04076, eq. 2 with c=1 (eq. 9).
+    """
+    fake = _as_logits(fake_logits, "fake_logits")
+    return 0.5 * tf.reduce_mean(tf.square(fake - real_label))
+
+
+# Wasserstein GAN.
+# Arjovsky et al. 2017, "Wasserstein GAN", https://arxiv.org/abs/1701.07875
+
+
+def wasserstein_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """WGAN critic loss ``mean f(G(z)) - mean f(x)``.
+
+    Its negative is the critic's estimate of the Wasserstein-1 distance, valid
+    only while f is (close to) 1-Lipschitz: weight clipping or a gradient penalty.
+
+    Args:
+        real_logits: float ``[batch, ...]``, critic scores f(x), unbounded.
+        fake_logits: float, same shape, critic scores f(G(z)).
+
+    Returns:
+        Scalar float32, any sign.
+
+    Raises:
+        ValueError: non-float, scalar or mismatched logits.
+
+    References:
+        Arjovsky et al. 2017, https://arxiv.org/abs/1701.07875, algorithm 1.
+    """
+    real, fake = _pair(real_logits, fake_logits)
+    return tf.reduce_mean(fake) - tf.reduce_mean(real)
+
+
+def wasserstein_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """WGAN generator loss ``-mean f(G(z))``.
+
+    Args:
+        fake_logits: float ``[batch, ...]``, critic scores f(G(z)).
+
+    Returns:
+        Scalar float32, any sign.
+
+    Raises:
+        ValueError: non-float or scalar logits.
+
+    References:
+        Arjovsky et al. 2017, https://arxiv.org/abs/1701.07875, algorithm 1.
+    """
+    fake = _as_logits(fake_logits, "fake_logits")
+    return -tf.reduce_mean(fake)
+
+
+# Hinge loss.
+# Lim & Ye 2017, "Geometric GAN", https://arxiv.org/abs/1705.02894;
+# Miyato et al. 2018, "Spectral Normalization for GANs", https://arxiv.org/abs/1802.05957
+
+
+def hinge_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Hinge discriminator loss ``mean[relu(1 - D(x))] + mean[relu(1 + D(G(z)))]``.
+
+    Args:
+        real_logits: float ``[batch, ...]``, raw D outputs on real images.
+        fake_logits: float, same shape, raw D outputs on generated images.
+
+    Returns:
+        Scalar float32, ``>= 0``; 0 once every real scores >= 1 and every fake <= -1.
+
+    Raises:
+        ValueError: non-float, scalar or mismatched logits.
+
+    References:
+        Lim & Ye 2017, https://arxiv.org/abs/1705.02894; Miyato et al. 2018,
+        https://arxiv.org/abs/1802.05957, eq. 16.
+    """
+    real, fake = _pair(real_logits, fake_logits)
+    return tf.reduce_mean(tf.nn.relu(1.0 - real)) + tf.reduce_mean(tf.nn.relu(1.0 + fake))
+
+
+def hinge_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Hinge generator loss ``-mean D(G(z))``.
+
+    Args:
+        fake_logits: float ``[batch, ...]``, raw D outputs on generated images.
+
+    Returns:
+        Scalar float32, any sign.
+
+    Raises:
+        ValueError: non-float or scalar logits.
+
+    References:
+        Miyato et al. 2018, https://arxiv.org/abs/1802.05957, eq. 17.
+    """
+    fake = _as_logits(fake_logits, "fake_logits")
+    return -tf.reduce_mean(fake)
+
+
+# Lipschitz constraints for a WGAN critic.
+
+
+def gradient_penalty(
+    critic: Callable[[tf.Tensor], tf.Tensor],
+    real: tf.Tensor,
+    fake: tf.Tensor,
+    *,
+    epsilon: float = 1e-12,
+    seed: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """WGAN-GP gradient penalty ``mean[(||grad_x f(x_hat)||_2 - 1)^2]``.
+
+    ``x_hat = u * x + (1 - u) * G(z)`` with one ``u ~ U(0, 1)`` per example;
+    the norm runs over all non-batch axes, ``sqrt(sum(g^2) + epsilon)`` so the
+    gradient of the norm stays finite at zero.
+
+    Args:
+        critic: callable mapping images ``[batch, ...]`` to scores ``[batch, ...]``
+            (scores of a patch critic are summed per example before differentiation).
+        real: float ``[batch, H, W, C]`` real images.
+        fake: float, same shape, generated images.
+        epsilon: added under the square root, ``>= 0``.
+        seed: optional stateless seed, int32 ``[2]``; None draws from the global generator.
+
+    Returns:
+        Scalar float32, ``>= 0``. The caller multiplies it by lambda (paper: 10).
+
+    Raises:
+        ValueError: ``real`` and ``fake`` shapes differ, or they are scalars.
+
+    References:
+        Gulrajani et al. 2017, "Improved Training of Wasserstein GANs",
+        https://arxiv.org/abs/1704.00028, algorithm 1.
+    """
+    real = tf.convert_to_tensor(real)
+    fake = tf.convert_to_tensor(fake)
+    if real.shape.rank is None or real.shape.rank < 1 or not real.shape.is_compatible_with(fake.shape):
+        raise ValueError(
+            "Expected real and fake images of the same shape [batch, ...]. "
+            f"Received: real.shape={real.shape}, fake.shape={fake.shape}"
+        )
+    batch = tf.shape(real)[0]
+    u_shape = tf.concat([[batch], tf.ones([real.shape.rank - 1], tf.int32)], axis=0)
+    if seed is None:
+        u = tf.random.uniform(u_shape, 0.0, 1.0, dtype=real.dtype)
+    else:
+        u = tf.random.stateless_uniform(u_shape, seed, 0.0, 1.0, dtype=real.dtype)
+    x_hat = u * real + (1.0 - u) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat)
+    grads = tape.gradient(scores, x_hat)  # sums a patch critic's scores per example
+    axes = list(range(1, real.shape.rank))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(tf.cast(grads, tf.float32)), axis=axes) + epsilon)
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def clip_weights(variables, clip_value: float) -> None:
+    """Clip every variable to ``[-clip_value, clip_value]`` in place (WGAN weight clipping).
+
+    Called after every critic update. Works eagerly and inside ``tf.function``.
+
+    Args:
+        variables: the critic's trainable variables.
+        clip_value: c > 0 (paper: 0.01).
+
+    Raises:
+        ValueError: ``clip_value <= 0``.
+
+    References:
+        Arjovsky et al. 2017, https://arxiv.org/abs/1701.07875, algorithm 1, line 7.
+    """
+    if not clip_value > 0:
+        raise ValueError(f"clip_value must be positive. Received: clip_value={clip_value}")
+    for v in variables:
+        v.assign(tf.clip_by_value(v, -clip_value, clip_value))
+
+
+DISCRIMINATOR_LOSSES: dict[str, DiscriminatorLoss] = {
+    "minimax": minimax_discriminator_loss,
+    "least_squares": least_squares_discriminator_loss,
+    "wasserstein": wasserstein_discriminator_loss,
+    "hinge": hinge_discriminator_loss,
+}
+GENERATOR_LOSSES: dict[str, GeneratorLoss] = {
+    "minimax": minimax_generator_loss,
+    "non_saturating": non_saturating_generator_loss,
+    "least_squares": least_squares_generator_loss,
+    "wasserstein": wasserstein_generator_loss,
+    "hinge": hinge_generator_loss,
+}

@@ -1,0 +1,102 @@
+"""The training loop: artefacts on disk, resume, the config guard, bad input, divergence."""
+
+from __future__ import annotations
+
+import json
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ganlib.config import TrainConfig
+from ganlib.runs import RunDir, RunDirError, read_csv
+from ganlib.train import DivergenceError, load_run, train
+
+
+def _with(config: TrainConfig, **changes) -> TrainConfig:
+    return TrainConfig(**{**config.to_dict(), **changes})
+
+
+def test_loop_writes_every_artefact(tmp_path, tiny_config, tiny_images):
+    history = train(tiny_config, tmp_path / "run", images=tiny_images, progress=False)
+    run = RunDir(tmp_path / "run")
+    assert [int(r["epoch"]) for r in history] == [1, 2]
+    assert [p.name for p in run.sample_grids()] == ["epoch_0001.png", "epoch_0002.png"]
+    assert run.loss_plot.stat().st_size > 0
+    assert json.loads(run.config.read_text())["batch_size"] == 16
+    rows = read_csv(run.history)
+    assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["d_loss"]) for r in rows)
+    assert len(read_csv(run.steps)) == 2 * (48 // 16)
+    frames = iio.imread(run.gif, index=None)
+    assert frames.shape[0] == 2 and not np.array_equal(frames[0], frames[1])
+    assert tf.train.latest_checkpoint(run.checkpoints).endswith("ckpt-2")
+
+
+def test_rerun_resumes_and_extends(tmp_path, tiny_config, tiny_images):
+    out = tmp_path / "run"
+    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False)
+    gan, _ = load_run(out)
+    assert int(gan.epoch.numpy()) == 1
+    history = train(_with(tiny_config, epochs=3), out, images=tiny_images, progress=False)
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3]
+    assert len(iio.imread(RunDir(out).gif, index=None)) == 3
+    # Running the finished command again trains nothing and keeps the history as it is.
+    again = train(_with(tiny_config, epochs=3), out, images=tiny_images, progress=False)
+    assert again == read_csv(RunDir(out).history) and len(again) == 3
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path, tiny_config, tiny_images):
+    straight = tmp_path / "straight"
+    train(tiny_config, straight, images=tiny_images, progress=False)
+    split = tmp_path / "split"
+    train(_with(tiny_config, epochs=1), split, images=tiny_images, progress=False)
+    train(tiny_config, split, images=tiny_images, progress=False)
+    a, _ = load_run(straight)
+    b, _ = load_run(split)
+    for x, y in zip(a.generator.weights + a.discriminator.weights, b.generator.weights + b.discriminator.weights):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=0, atol=1e-6)
+
+
+def test_config_guard_refuses_another_run(tmp_path, tiny_config, tiny_images):
+    out = tmp_path / "run"
+    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False)
+    with pytest.raises(RunDirError, match=r"holds another run \(seed: run has 0, received 7\).*--overwrite"):
+        train(_with(tiny_config, epochs=1, seed=7), out, images=tiny_images, progress=False)
+    history = train(_with(tiny_config, epochs=1, seed=7), out, images=tiny_images, progress=False, overwrite=True)
+    assert len(history) == 1 and json.loads(RunDir(out).config.read_text())["seed"] == 7
+
+
+def test_foreign_directory_is_refused(tmp_path, tiny_config, tiny_images):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RunDirError, match="not empty and holds no ganlib run"):
+        train(tiny_config, tmp_path, images=tiny_images, progress=False)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "images,message",
+    [
+        (np.zeros((48, 28, 28), np.float32), r"shape \[N, 28, 28, 1\]. Received: shape=\[48, 28, 28\]"),
+        (np.zeros((48, 28, 28, 1), np.uint8), "Received: dtype=uint8"),
+        (np.full((48, 28, 28, 1), 255.0, np.float32), r"values in \[-1, 1\]. Received values in \[255, 255\]"),
+        (np.zeros((8, 28, 28, 1), np.float32), "smaller than one batch.*batch_size=16.*received 8"),
+    ],
+)
+def test_bad_images_are_refused(tmp_path, tiny_config, images, message):
+    with pytest.raises(ValueError, match=message):
+        train(tiny_config, tmp_path / "run", images=images, progress=False)
+
+
+def test_divergence_stops_with_message_and_keeps_checkpoint(tmp_path, tiny_config, tiny_images, monkeypatch):
+    from ganlib import losses
+
+    out = tmp_path / "run"
+    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False)
+    monkeypatch.setitem(losses.GENERATOR_LOSSES, "non_saturating", lambda fake: tf.reduce_mean(fake) * np.nan)
+    with pytest.raises(DivergenceError, match=r"diverged at epoch 2, step 1: .*g_loss=nan.*checkpoint is .*ckpt-1"):
+        train(_with(tiny_config, epochs=2), out, images=tiny_images, progress=False)
+    gan, _ = load_run(out)
+    assert int(gan.epoch.numpy()) == 1
+    assert [int(r["epoch"]) for r in read_csv(RunDir(out).history)] == [1]
+    assert all(np.isfinite(w.numpy()).all() for w in gan.generator.weights)
