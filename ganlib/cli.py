@@ -1,4 +1,4 @@
-"""The command line: ``python -m ganlib {train,sample,gif} ...``.
+"""The command line: ``python -m ganlib {train,sample,gif,evaluate} ...``.
 
 Exit status: 0 on success, 2 for wrong arguments or bad input (with the usage
 message), 1 when data cannot be found or loaded, 3 when training diverged.
@@ -48,6 +48,16 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _at_least_two(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, received {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (a covariance needs 2 images), received {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -79,9 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m ganlib``."""
     parser = argparse.ArgumentParser(
         prog="python -m ganlib",
-        description="Train GANs on MNIST-style data, draw samples and build training GIFs.",
+        description="Train GANs on MNIST-style data, draw samples, build training GIFs and measure sample quality.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,gif}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,gif,evaluate}")
 
     t = sub.add_parser(
         "train",
@@ -120,9 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"WGAN weight clipping bound c (default: {_preset_default('clip_value')})")
     t.add_argument("--gp-weight", type=_non_negative_float, default=None,
                    help=f"gradient-penalty weight lambda (default: {_preset_default('gp_weight')})")
+    t.add_argument("--g-filters", type=_positive_int, default=_DEFAULTS["g_filters"],
+                   help="width of the generator (channels of its last hidden layer)")
+    t.add_argument("--d-filters", type=_positive_int, default=_DEFAULTS["d_filters"],
+                   help="width of the discriminator (channels of its first layer)")
     t.add_argument("--num-samples", type=_positive_int, default=_DEFAULTS["num_samples"],
                    help="images in each epoch's fixed-z sample grid (a square number)")
     t.add_argument("--fps", type=_positive_float, default=2.0, help="frames per second of the training GIF")
+    t.add_argument("--eval-every", type=_non_negative_int, default=_DEFAULTS["eval_every"],
+                   help="every K epochs, add FCD, classifier score and classes covered to history.csv "
+                   "(0: never; see 'evaluate')")
+    t.add_argument("--eval-samples", type=_at_least_two, default=_DEFAULTS["eval_samples"],
+                   help="generated images per evaluation (FCD is only comparable at equal counts)")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")
     t.add_argument("--deterministic", action="store_true",
@@ -153,7 +172,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--fps", type=_positive_float, default=2.0, help="frames per second")
     g.add_argument("--loop", type=_non_negative_int, default=0, help="times to play; 0 loops forever")
     g.add_argument("--out", type=Path, default=None, help="GIF to write (default: RUN_DIR/training.gif)")
-    for subparser, handler in ((t, _train), (s, _sample), (g, _gif)):
+    e = sub.add_parser(
+        "evaluate",
+        help="measure sample quality: FCD, classifier score and mode coverage against the test split",
+        description="Generate N images from a run's latest checkpoint (or a given checkpoint) and compare them "
+        "with the test split through ganlib's shipped classifier: Frechet classifier distance (FCD; NOT "
+        "comparable with Inception-based FID), classifier score and mode coverage. Prints the figures and "
+        "writes them as JSON.",
+        formatter_class=_HelpFormatter,
+    )
+    e.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                   help="a run directory written by 'train' (its latest checkpoint is evaluated) or a "
+                   "checkpoint path such as RUN_DIR/checkpoints/ckpt-3")
+    e.add_argument("--num-samples", type=_at_least_two, default=10_000,
+                   help="images to generate (the README's figures use 10,000)")
+    e.add_argument("--data-dir", default=None,
+                   help=f"offline data directory holding DATASET/ with the test split's IDX files "
+                   f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
+    e.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the latent vectors")
+    e.add_argument("--out", type=Path, default=None, help="JSON to write (default: RUN_DIR/metrics.json)")
+    for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (e, _evaluate)):
         subparser.set_defaults(handler=handler, subparser=subparser)
     return parser
 
@@ -162,9 +200,11 @@ def _train(args: argparse.Namespace) -> int:
     overrides = {
         "dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
         "latent_dim": args.latent_dim, "train_size": args.train_size, "seed": args.seed,
-        "num_samples": args.num_samples, "g_learning_rate": args.g_lr, "d_learning_rate": args.d_lr,
+        "num_samples": args.num_samples, "g_filters": args.g_filters, "d_filters": args.d_filters,
+        "g_learning_rate": args.g_lr, "d_learning_rate": args.d_lr,
         "beta_1": args.beta_1, "beta_2": args.beta_2, "n_critic": args.n_critic,
         "clip_value": args.clip_value, "gp_weight": args.gp_weight,
+        "eval_every": args.eval_every, "eval_samples": args.eval_samples,
     }
     config = get_config(args.preset, **{k: v for k, v in overrides.items() if v is not None})
     out = args.out if args.out is not None else Path("runs") / f"{args.preset}-{args.dataset}"
@@ -209,6 +249,49 @@ def _gif(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else run.gif
     make_gif(frames, out, fps=args.fps, loop=args.loop)
     print(f"Wrote {out} ({len(frames)} frames at {args.fps:g} fps)")
+    return 0
+
+
+def _load_checkpoint(path: Path):
+    """(GAN, RunDir, checkpoint prefix) of a run directory's latest checkpoint or of a checkpoint path."""
+    import tensorflow as tf
+
+    from ganlib.runs import RunDir, load_config
+    from ganlib.train import build_gan, load_run
+
+    if path.is_dir():
+        gan, run = load_run(path)
+        return gan, run, tf.train.latest_checkpoint(run.checkpoints)
+    if Path(f"{path}.index").is_file():
+        run = RunDir(path.parent.parent)
+        gan = build_gan(load_config(run))
+        gan.checkpoint().restore(str(path)).expect_partial()
+        return gan, run, str(path)
+    raise ValueError(
+        "Expected a run directory written by 'train' or a checkpoint path such as RUN_DIR/checkpoints/ckpt-3 "
+        f"(with a ckpt-3.index file). Received: {path}"
+    )
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from ganlib.metrics import classifier_info, evaluate_generator
+    from ganlib.runs import atomic_write_text
+
+    gan, run, checkpoint = _load_checkpoint(args.run_dir)
+    t0 = time.perf_counter()
+    metrics = evaluate_generator(gan, num_samples=args.num_samples, seed=args.seed, data_dir=args.data_dir)
+    info = classifier_info(gan.config.dataset)
+    metrics.update(run_dir=str(run.root), checkpoint=checkpoint, preset=gan.config.preset,
+                   classifier_test_accuracy=info["test_accuracy"], seconds=round(time.perf_counter() - t0, 1))
+    out = args.out if args.out is not None else run.root / "metrics.json"
+    atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
+    print(f"{run.root} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, seed {metrics['seed']}):")
+    print(f"  FCD {metrics['fcd']:.3f}   classifier score {metrics['classifier_score']:.3f}   "
+          f"classes covered {metrics['classes_covered']}/10   KL to uniform {metrics['kl_to_uniform']:.4f} nats")
+    print(f"Wrote {out}")
     return 0
 
 

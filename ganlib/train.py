@@ -10,13 +10,14 @@ checkpoint when run again on the same output directory.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import keras
 import numpy as np
@@ -50,7 +51,7 @@ def make_train_step(
     gp_weight: float = 0.0,
     noise: tf.random.Generator | None = None,
     jit_compile: bool = False,
-) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+) -> Callable[..., dict[str, tf.Tensor]]:
     """Build a ``tf.function`` that performs one GAN training step on a batch of real images.
 
     One step is ``n_critic`` discriminator (critic) updates and one generator
@@ -68,6 +69,19 @@ def make_train_step(
     to ``[-clip_value, clip_value]`` when ``clip_value`` is set (WGAN), and the
     gradient penalty ``gp_weight * GP`` is added to its loss when ``gp_weight > 0``
     (WGAN-GP). The noise batch always has the real batch's size.
+
+    Scaling (distribution and mixed precision): every loss is multiplied by
+    ``1 / num_replicas_in_sync`` before it is differentiated, because Keras's
+    optimizer sums the replicas' gradients (``all_reduce(SUM)`` in
+    ``keras/src/backend/tensorflow/optimizer.py``): a replica's mean over its
+    ``B / R`` examples divided by ``R`` is its sum divided by the global batch
+    ``B``, as ``tf.nn.compute_average_loss`` computes it (every replica gets the
+    same number of examples, which ``drop_remainder`` guarantees). Outside a
+    strategy ``R = 1``. Then each loss passes through its optimizer's
+    ``scale_loss``: a ``keras.optimizers.LossScaleOptimizer`` (``mixed_float16``)
+    multiplies it by its dynamic loss scale and unscales the gradients in
+    ``apply_gradients``; other optimizers leave it unchanged. Run the step on
+    several replicas through :func:`make_train_function`.
 
     Example:
         >>> g, d = build_generator(8, 8), build_discriminator(8)  # doctest: +SKIP
@@ -93,7 +107,11 @@ def make_train_step(
         jit_compile: compile the step with XLA.
 
     Returns:
-        ``step(real_images) -> dict`` of float32 scalars: ``d_loss`` (without the
+        ``step(real_images, z=None) -> dict`` of float32 scalars, where
+        ``real_images`` is ``[batch, 28, 28, 1]`` and ``z`` (optional, to inject
+        the noise instead of drawing it from ``noise``) is ``[batch, n_critic,
+        latent_dim]``, ``z[:, i]`` being the latent batch of the ``i``-th critic
+        update (the last one also trains the generator). The dict holds: ``d_loss`` (without the
         penalty), ``g_loss``, ``d_real`` = mean sigmoid(D(x)), ``d_fake`` = mean
         sigmoid(D(G(z))) (probabilities for the minimax family), ``real_score`` and
         ``fake_score`` (mean raw outputs; their difference is the critic's
@@ -124,32 +142,39 @@ def make_train_step(
             gp = tf.constant(0.0)
         return d_loss, gp, d_loss + gp_weight * gp
 
-    def apply_critic(tape, total):
-        grads = tape.gradient(total, discriminator.trainable_variables)
+    def scaled(optimizer, loss):
+        # Called inside the tapes, so that the scaling is recorded and differentiated.
+        return optimizer.scale_loss(loss * (1.0 / _replicas_in_sync()))
+
+    def apply_critic(tape, scaled_total):
+        grads = tape.gradient(scaled_total, discriminator.trainable_variables)
         d_optimizer.apply_gradients(zip(grads, discriminator.trainable_variables))
         if clip_value is not None:
-            L.clip_weights(discriminator.trainable_variables, clip_value)
+            _clip_weights(discriminator.trainable_variables, clip_value)
 
-    def step(real):
+    def step(real, z=None):
         batch = tf.shape(real)[0]
-        for _ in range(n_critic - 1):
-            z = rng.normal([batch, latent_dim])
-            fake = generator(z, training=True)
+        for i in range(n_critic - 1):
+            z_i = rng.normal([batch, latent_dim]) if z is None else z[:, i]
+            fake = generator(z_i, training=True)
             with tf.GradientTape() as d_tape:
                 real_logits = discriminator(real, training=True)
                 fake_logits = discriminator(fake, training=True)
                 _, _, total = critic_objective(real, fake, real_logits, fake_logits)
-            apply_critic(d_tape, total)
+                scaled_total = scaled(d_optimizer, total)
+            apply_critic(d_tape, scaled_total)
 
-        z = rng.normal([batch, latent_dim])
+        z_last = rng.normal([batch, latent_dim]) if z is None else z[:, n_critic - 1]
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(z, training=True)
+            fake = generator(z_last, training=True)
             real_logits = discriminator(real, training=True)
             fake_logits = discriminator(fake, training=True)
             d_loss, gp, total = critic_objective(real, fake, real_logits, fake_logits)
             g_loss = generator_loss(fake_logits)
-        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
-        apply_critic(d_tape, total)
+            scaled_total = scaled(d_optimizer, total)
+            scaled_g_loss = scaled(g_optimizer, g_loss)
+        g_grads = g_tape.gradient(scaled_g_loss, generator.trainable_variables)
+        apply_critic(d_tape, scaled_total)
         g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
 
         real_logits = tf.cast(real_logits, tf.float32)
@@ -167,12 +192,96 @@ def make_train_step(
     return tf.function(step, jit_compile=jit_compile)
 
 
+def _replicas_in_sync() -> int:
+    context = tf.distribute.get_replica_context()
+    return context.num_replicas_in_sync if context is not None else 1
+
+
+def _clip_weights(variables, clip_value: float) -> None:
+    # A mirrored variable cannot be assigned in a replica context: clip it through the strategy,
+    # as Keras's optimizer applies its updates. The replicas hold equal values, so clipping is the same on each.
+    if not tf.distribute.has_strategy():
+        L.clip_weights(variables, clip_value)
+        return
+
+    def clip(strategy):
+        for v in variables:
+            strategy.extended.update(v, lambda var: var.assign(tf.clip_by_value(var, -clip_value, clip_value)),
+                                     group=False)
+
+    tf.distribute.get_replica_context().merge_call(clip)
+
+
+def make_train_function(
+    step: Callable[..., dict[str, tf.Tensor]],
+    *,
+    strategy: tf.distribute.Strategy | None = None,
+    steps_per_execution: int = 1,
+) -> Callable[[Iterator], dict[str, tf.Tensor]]:
+    """Wrap a train step into one ``tf.function`` that runs ``steps_per_execution`` steps on the replicas of a strategy.
+
+    Each call takes ``steps_per_execution`` (K) batches from ``iterator`` inside
+    the function (a ``tf.while_loop`` when K > 1) and runs ``strategy.run(step,
+    batch)`` on each, so Python is entered once per K steps; with XLA the step
+    itself stays compiled (``IteratorGetNext`` cannot be, so the loop is not).
+    Under a strategy the iterator must come from
+    ``strategy.experimental_distribute_dataset``; each replica then gets its
+    slice of the global batch. The statistics of the replicas are averaged
+    (each is a mean over an equal share of the batch, so this is the global mean).
+
+    Example:
+        >>> gan = build_gan(get_config("dcgan"))  # doctest: +SKIP
+        >>> run = make_train_function(gan.train_step(), steps_per_execution=4)  # doctest: +SKIP
+        >>> run(iter(make_pipeline(images, 64, seed=0)))["d_loss"].shape  # doctest: +SKIP
+        TensorShape([4])
+
+    Args:
+        step: a step of :func:`make_train_step` (its models and optimizers created
+            under ``strategy.scope()``).
+        strategy: the ``tf.distribute.Strategy``; None uses the current one (the
+            default, single-device strategy outside any scope).
+        steps_per_execution: K >= 1, train steps per call.
+
+    Returns:
+        ``run(iterator) -> dict`` of float32 ``[K]`` tensors, one value per step,
+        with the keys of the step's dict. The iterator yields real batches
+        ``[global_batch, 28, 28, 1]``, or ``(real, z)`` pairs with ``z`` as in
+        :func:`make_train_step`; it must hold at least K more batches.
+
+    Raises:
+        ValueError: ``steps_per_execution`` is not a positive integer.
+    """
+    if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) or steps_per_execution < 1:
+        raise ValueError(
+            f"steps_per_execution must be a positive integer. Received: steps_per_execution={steps_per_execution!r}"
+        )
+    strategy = strategy if strategy is not None else tf.distribute.get_strategy()
+    mean = tf.distribute.ReduceOp.MEAN
+
+    def one_step(batch):
+        args = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
+        per_replica = strategy.run(step, args=args)
+        return {k: strategy.reduce(mean, v, axis=None) for k, v in per_replica.items()}
+
+    def run(iterator):
+        if steps_per_execution == 1:
+            return {k: v[None] for k, v in one_step(next(iterator)).items()}
+        arrays = {k: tf.TensorArray(tf.float32, size=steps_per_execution) for k in STEP_KEYS}
+        for i in tf.range(steps_per_execution):
+            stats = one_step(next(iterator))
+            arrays = {k: a.write(i, stats[k]) for k, a in arrays.items()}
+        return {k: a.stack() for k, a in arrays.items()}
+
+    return tf.function(run)
+
+
 @dataclass
 class GAN:
     """The trainable state of a run: both networks, both optimizers, the noise generator, counters.
 
     ``epoch`` counts completed epochs; ``fixed_z`` is the latent batch of the
-    sample grids. All of it is tracked by :meth:`checkpoint`.
+    sample grids. All of it is tracked by :meth:`checkpoint`. ``strategy`` is
+    the ``tf.distribute.Strategy`` whose scope all of it was created under.
     """
 
     config: TrainConfig
@@ -183,6 +292,7 @@ class GAN:
     noise: tf.random.Generator
     epoch: tf.Variable
     fixed_z: tf.Variable
+    strategy: tf.distribute.Strategy | None = None
 
     def checkpoint(self) -> tf.train.Checkpoint:
         """A ``tf.train.Checkpoint`` over everything that a resumed run must continue from."""
@@ -214,6 +324,11 @@ class GAN:
             jit_compile=jit_compile,
         )
 
+    def train_function(self, jit_compile: bool = False, steps_per_execution: int = 1) -> Callable[[Iterator], dict]:
+        """:func:`make_train_function` of this GAN's step, on its strategy (see there for the iterator)."""
+        return make_train_function(self.train_step(jit_compile), strategy=self.strategy,
+                                   steps_per_execution=steps_per_execution)
+
     def generate(self, z: np.ndarray | tf.Tensor, batch_size: int = 500) -> np.ndarray:
         """Images ``[N, 28, 28, 1]`` in [-1, 1] from latent vectors ``[N, latent_dim]`` (inference mode)."""
         z = tf.convert_to_tensor(z, tf.float32)
@@ -226,42 +341,81 @@ class GAN:
         )
 
 
-def _optimizer(config: TrainConfig, learning_rate: float) -> keras.optimizers.Optimizer:
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def _optimizer(config: TrainConfig, learning_rate: float, precision: str = "float32") -> keras.optimizers.Optimizer:
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate)
-    return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+        optimizer = keras.optimizers.RMSprop(learning_rate)
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+    if precision == "mixed_float16":
+        # float16 gradients underflow: scale the loss up, unscale the gradients, skip steps that overflow.
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
-def build_gan(config: TrainConfig) -> GAN:
+@contextlib.contextmanager
+def _dtype_policy(precision: str):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def build_gan(
+    config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None, precision: str = "float32"
+) -> GAN:
     """Build the networks, optimizers, noise generator and fixed latent batch of a config, seeded by ``config.seed``.
 
     The same seed gives the same initial weights, the same fixed latent batch
     and the same noise stream. Optimizer slots are created eagerly so that a
-    checkpoint can be restored into them.
+    checkpoint can be restored into them. Everything is created under
+    ``strategy.scope()``, so its variables are mirrored on the strategy's
+    replicas and the noise generator gives each replica its own stream.
+
+    Args:
+        config: the run's settings.
+        strategy: a ``tf.distribute.Strategy`` (see :func:`ganlib.distribute.get_strategy`);
+            None uses the current one (the default strategy outside any scope).
+        precision: ``"float32"``; ``"mixed_float16"`` (GPUs: float16 computations,
+            float32 weights, each optimizer wrapped in a ``LossScaleOptimizer``); or
+            ``"mixed_bfloat16"`` (TPUs and recent CPUs: bfloat16 computations, float32
+            weights, no loss scaling). The generator's output and the
+            discriminator's logits stay float32 in every case.
 
     Raises:
-        ValueError: invalid model sizes (see :mod:`ganlib.models`).
+        ValueError: invalid model sizes (see :mod:`ganlib.models`) or unknown ``precision``.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision: expected one of {', '.join(PRECISIONS)}. Received: precision={precision!r}")
+    strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.seed)
-    generator = build_generator(config.latent_dim, config.g_filters)
-    discriminator = build_discriminator(
-        config.d_filters, batch_norm=config.d_batch_norm, name="discriminator" if config.d_batch_norm else "critic"
-    )
-    g_optimizer = _optimizer(config, config.g_learning_rate)
-    d_optimizer = _optimizer(config, config.d_learning_rate)
-    g_optimizer.build(generator.trainable_variables)
-    d_optimizer.build(discriminator.trainable_variables)
-    fixed_z = np.random.default_rng(config.seed).standard_normal((config.num_samples, config.latent_dim))
-    return GAN(
-        config=config,
-        generator=generator,
-        discriminator=discriminator,
-        g_optimizer=g_optimizer,
-        d_optimizer=d_optimizer,
-        noise=tf.random.Generator.from_seed(config.seed),
-        epoch=tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch"),
-        fixed_z=tf.Variable(fixed_z.astype(np.float32), trainable=False, name="fixed_z"),
-    )
+    with strategy.scope():
+        with _dtype_policy(precision):
+            generator = build_generator(config.latent_dim, config.g_filters)
+            discriminator = build_discriminator(
+                config.d_filters, batch_norm=config.d_batch_norm,
+                name="discriminator" if config.d_batch_norm else "critic",
+            )
+        g_optimizer = _optimizer(config, config.g_learning_rate, precision)
+        d_optimizer = _optimizer(config, config.d_learning_rate, precision)
+        g_optimizer.build(generator.trainable_variables)
+        d_optimizer.build(discriminator.trainable_variables)
+        fixed_z = np.random.default_rng(config.seed).standard_normal((config.num_samples, config.latent_dim))
+        return GAN(
+            config=config,
+            generator=generator,
+            discriminator=discriminator,
+            g_optimizer=g_optimizer,
+            d_optimizer=d_optimizer,
+            noise=tf.random.Generator.from_seed(config.seed),
+            epoch=tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch"),
+            fixed_z=tf.Variable(fixed_z.astype(np.float32), trainable=False, name="fixed_z"),
+            strategy=strategy,
+        )
 
 
 def load_run(run_dir: str | os.PathLike) -> tuple[GAN, RunDir]:
@@ -298,6 +452,9 @@ def train(
     overwrite: bool = False,
     progress: bool = True,
     jit_compile: bool = False,
+    steps_per_execution: int = 1,
+    strategy: tf.distribute.Strategy | None = None,
+    precision: str = "float32",
     gif_fps: float = 2.0,
     max_to_keep: int = 3,
     on_epoch_end: Callable[[GAN, dict[str, float]], dict[str, float] | None] | None = None,
@@ -318,6 +475,12 @@ def train(
         overwrite: delete a previous run in ``out_dir`` instead of refusing.
         progress: show a progress bar per epoch with live losses.
         jit_compile: compile the train step with XLA.
+        steps_per_execution: train steps per ``tf.function`` call (see :func:`make_train_function`);
+            the per-step losses are still logged.
+        strategy: a ``tf.distribute.Strategy`` to train under (see
+            :func:`ganlib.distribute.get_strategy`); ``config.batch_size`` is the global
+            batch, split evenly over the replicas. None: the current (default) strategy.
+        precision: ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"`` (see :func:`build_gan`).
         gif_fps: frames per second of the training GIF.
         max_to_keep: checkpoints kept by the CheckpointManager.
         on_epoch_end: ``f(gan, row)`` called after each epoch, before the
@@ -325,7 +488,9 @@ def train(
 
     Returns:
         The history: one dict per completed epoch (``epoch``, mean step values, ``seconds``,
-        ``images_per_second``).
+        ``images_per_second``; every ``config.eval_every`` epochs also ``fcd``,
+        ``classifier_score`` and ``classes_covered`` of ``config.eval_samples`` generated images
+        against the test split of ``config.dataset``, read from ``data_dir``, see :mod:`ganlib.metrics`).
 
     Raises:
         RunDirError: ``out_dir`` holds another run or is not writable.
@@ -345,7 +510,7 @@ def train(
             f"images, received {len(images)}. Use a smaller --batch-size or a larger --train-size."
         )
 
-    gan = build_gan(config)
+    gan = build_gan(config, strategy=strategy, precision=precision)
     manager = tf.train.CheckpointManager(gan.checkpoint(), run.checkpoints, max_to_keep=max_to_keep)
     if manager.latest_checkpoint:
         gan.checkpoint().restore(manager.latest_checkpoint).assert_existing_objects_matched()
@@ -358,15 +523,14 @@ def train(
     if start:
         print(f"Resuming {run.root} from epoch {start} ({manager.latest_checkpoint}).", flush=True)
 
-    step_fn = gan.train_step(jit_compile=jit_compile)
+    run_steps = _step_runner(gan, jit_compile, steps_per_execution)
     steps_per_epoch = len(images) // config.batch_size
     for epoch in range(start + 1, config.epochs + 1):
         dataset = make_pipeline(images, config.batch_size, seed=config.seed, epoch=epoch - 1)
         sums = dict.fromkeys(STEP_KEYS, 0.0)
         t0 = time.perf_counter()
         with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
-            for i, real in enumerate(dataset, start=1):
-                stats = {k: float(v) for k, v in step_fn(real).items()}
+            for i, stats in enumerate(run_steps(dataset, steps_per_epoch), start=1):
                 if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
                     raise DivergenceError(
                         f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
@@ -388,6 +552,8 @@ def train(
                                  "images_per_second": round(steps_per_epoch * config.batch_size / seconds, 1)}
         gan.epoch.assign(epoch)
         save_image_grid(gan.generate(gan.fixed_z), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}")
+        if config.eval_every and epoch % config.eval_every == 0:
+            row.update(_evaluate(gan, data_dir))
         if on_epoch_end is not None:
             row.update(on_epoch_end(gan, row) or {})
         history.append(row)
@@ -396,9 +562,37 @@ def train(
         manager.save(checkpoint_number=epoch)
         _write_summaries(run, history, steps_log, config, gif_fps)
 
-    if history and not run.gif.exists():
+    if history and start >= config.epochs:  # nothing trained now: refresh outputs a crash may have left stale
         _write_summaries(run, history, steps_log, config, gif_fps)
     return history
+
+
+def _step_runner(gan: GAN, jit_compile: bool, steps_per_execution: int):
+    """``run(dataset, steps)``: yields the float stats of each of ``steps`` train steps on the GAN's strategy."""
+    strategy = gan.strategy if gan.strategy is not None else tf.distribute.get_strategy()
+    step = gan.train_step(jit_compile)
+    many = make_train_function(step, strategy=strategy, steps_per_execution=steps_per_execution)
+    one = make_train_function(step, strategy=strategy) if steps_per_execution > 1 else many
+
+    def run(dataset, steps: int):
+        iterator = iter(strategy.experimental_distribute_dataset(dataset))
+        done = 0
+        while done < steps:
+            out = {k: v.numpy() for k, v in (many if steps - done >= steps_per_execution else one)(iterator).items()}
+            for j in range(len(out["d_loss"])):
+                yield {k: float(v[j]) for k, v in out.items()}
+            done += len(out["d_loss"])
+
+    return run
+
+
+def _evaluate(gan: GAN, data_dir: str | os.PathLike | None) -> dict[str, float]:
+    # Imported here: ganlib.metrics loads its classifier only for runs that evaluate.
+    from ganlib.metrics import evaluate_generator
+
+    # The same z (seeded by the run's seed) at every evaluation, so epochs differ only by the generator.
+    m = evaluate_generator(gan, num_samples=gan.config.eval_samples, seed=gan.config.seed, data_dir=data_dir)
+    return {"fcd": m["fcd"], "classifier_score": m["classifier_score"], "classes_covered": m["classes_covered"]}
 
 
 def _write_summaries(run: RunDir, history, steps_log, config: TrainConfig, fps: float) -> None:
@@ -431,4 +625,5 @@ def check_images(images: Any) -> np.ndarray:
     return arr.astype(np.float32, copy=False)
 
 
-__all__ = ["GAN", "DivergenceError", "build_gan", "check_images", "load_run", "make_train_step", "train"]
+__all__ = ["GAN", "PRECISIONS", "DivergenceError", "build_gan", "check_images", "load_run", "make_train_function",
+           "make_train_step", "train"]
