@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, write_fake_dataset, write_idx
+from conftest import SHARED_DATA, write_idx
 from ganlib.data import IDXError, load_dataset, make_pipeline, read_idx, to_unit_range
 
 
