@@ -311,6 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ValueError as err:
         args.subparser.error(str(err))  # prints the usage and exits with status 2
+    except KeyboardInterrupt:
+        print("\nInterrupted. Run the same command again to resume from the last checkpoint.", file=sys.stderr)
+        return 130
     return 2
 
 
