@@ -62,7 +62,8 @@ def build_generator(latent_dim: int = 100, filters: int = 64, *, name: str = "ge
     x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)  # (14, 14, f)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)  # (28, 28, 1)
+    # float32 output under any mixed-precision policy: images leave the model in float32.
+    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32")(x)  # (28, 28, 1)
     return keras.Model(z, x, name=name)
 
 
@@ -105,7 +106,7 @@ def build_discriminator(
         x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
-    logits = layers.Dense(1)(x)
+    logits = layers.Dense(1, dtype="float32")(x)  # float32 logits under any mixed-precision policy
     return keras.Model(x_in, logits, name=name)
 
 

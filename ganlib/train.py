@@ -192,6 +192,17 @@ def make_train_step(
     return tf.function(step, jit_compile=jit_compile)
 
 
+def xla_supported(strategy: tf.distribute.Strategy) -> bool:
+    """Whether a step compiled with ``jit_compile=True`` can run under ``strategy``.
+
+    Not on several replicas: a compiled step called through ``MirroredStrategy.run``
+    reads one replica's variables from another replica's device and fails (measured
+    with two logical CPUs on TF 2.21; Keras's own ``fit`` also turns XLA off under
+    tf.distribute). A ``TPUStrategy`` compiles everything it runs with XLA anyway.
+    """
+    return strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.TPUStrategy)
+
+
 def _replicas_in_sync() -> int:
     context = tf.distribute.get_replica_context()
     return context.num_replicas_in_sync if context is not None else 1
@@ -206,7 +217,9 @@ def _clip_weights(variables, clip_value: float) -> None:
 
     def clip(strategy):
         for v in variables:
-            strategy.extended.update(v, lambda var: var.assign(tf.clip_by_value(var, -clip_value, clip_value)),
+            # The tf.Variable (mirrored) under a keras.Variable, as Keras's optimizer updates it.
+            strategy.extended.update(v.value if isinstance(v, keras.Variable) else v,
+                                     lambda var: var.assign(tf.clip_by_value(var, -clip_value, clip_value)),
                                      group=False)
 
     tf.distribute.get_replica_context().merge_call(clip)
@@ -236,8 +249,9 @@ def make_train_function(
         TensorShape([4])
 
     Args:
-        step: a step of :func:`make_train_step` (its models and optimizers created
-            under ``strategy.scope()``).
+        step: a step of :func:`make_train_step`, its models and optimizers created
+            (and the optimizers built, ``optimizer.build(variables)``) under
+            ``strategy.scope()``; compiled with XLA only where :func:`xla_supported`.
         strategy: the ``tf.distribute.Strategy``; None uses the current one (the
             default, single-device strategy outside any scope).
         steps_per_execution: K >= 1, train steps per call.
@@ -325,8 +339,12 @@ class GAN:
         )
 
     def train_function(self, jit_compile: bool = False, steps_per_execution: int = 1) -> Callable[[Iterator], dict]:
-        """:func:`make_train_function` of this GAN's step, on its strategy (see there for the iterator)."""
-        return make_train_function(self.train_step(jit_compile), strategy=self.strategy,
+        """:func:`make_train_function` of this GAN's step, on its strategy (see there for the iterator).
+
+        ``jit_compile`` is ignored on several replicas (see :func:`xla_supported`).
+        """
+        strategy = self.strategy if self.strategy is not None else tf.distribute.get_strategy()
+        return make_train_function(self.train_step(jit_compile and xla_supported(strategy)), strategy=strategy,
                                    steps_per_execution=steps_per_execution)
 
     def generate(self, z: np.ndarray | tf.Tensor, batch_size: int = 500) -> np.ndarray:
@@ -570,7 +588,7 @@ def train(
 def _step_runner(gan: GAN, jit_compile: bool, steps_per_execution: int):
     """``run(dataset, steps)``: yields the float stats of each of ``steps`` train steps on the GAN's strategy."""
     strategy = gan.strategy if gan.strategy is not None else tf.distribute.get_strategy()
-    step = gan.train_step(jit_compile)
+    step = gan.train_step(jit_compile and xla_supported(strategy))
     many = make_train_function(step, strategy=strategy, steps_per_execution=steps_per_execution)
     one = make_train_function(step, strategy=strategy) if steps_per_execution > 1 else many
 
@@ -626,4 +644,4 @@ def check_images(images: Any) -> np.ndarray:
 
 
 __all__ = ["GAN", "PRECISIONS", "DivergenceError", "build_gan", "check_images", "load_run", "make_train_function",
-           "make_train_step", "train"]
+           "make_train_step", "train", "xla_supported"]
