@@ -4,7 +4,8 @@ Modules, one idea each: :mod:`ganlib.data` (MNIST-style data, tf.data pipelines)
 :mod:`ganlib.models` (generator, discriminator, critic), :mod:`ganlib.losses`
 (the GAN objective family), :mod:`ganlib.config` (run settings and presets),
 :mod:`ganlib.train` (the train step and loop), :mod:`ganlib.runs` (run
-directories), :mod:`ganlib.viz` (grids, GIFs, plots), :mod:`ganlib.cli`
+directories), :mod:`ganlib.metrics` (sample quality: FCD, classifier score,
+mode coverage), :mod:`ganlib.viz` (grids, GIFs, plots), :mod:`ganlib.cli`
 (``python -m ganlib``).
 """
 

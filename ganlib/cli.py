@@ -288,7 +288,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                    classifier_test_accuracy=info["test_accuracy"], seconds=round(time.perf_counter() - t0, 1))
     out = args.out if args.out is not None else run.root / "metrics.json"
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
-    print(f"{run.root} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, seed {metrics['seed']}):")
+    print(f"{checkpoint} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, seed {metrics['seed']}):")
     print(f"  FCD {metrics['fcd']:.3f}   classifier score {metrics['classifier_score']:.3f}   "
           f"classes covered {metrics['classes_covered']}/10   KL to uniform {metrics['kl_to_uniform']:.4f} nats")
     print(f"Wrote {out}")

@@ -310,17 +310,26 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
         raise ValueError("Expected finite means and covariances. Received: values containing NaN or infinity")
     root1 = _sqrtm_psd(sigma1)
     middle = root1 @ sigma2 @ root1
-    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2)
-    trace_sqrt = float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+    trace_sqrt = float(np.sqrt(_psd_eigenvalues(middle)).sum())
     diff = mu1 - mu2
     value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt)
     return max(value, 0.0)  # rounding can leave -1e-12 for identical statistics
 
 
+def _psd_eigenvalues(matrix: np.ndarray, vectors: bool = False):
+    # Eigenvalues of a symmetric PSD matrix; those within rounding noise of 0 (the tolerance of
+    # numpy.linalg.matrix_rank) are set to exactly 0, so singular covariances (dead ReLU units,
+    # N < D) add no sqrt(noise) terms and no negative values.
+    eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    tolerance = float(np.abs(eigenvalues).max(initial=0.0)) * len(eigenvalues) * np.finfo(np.float64).eps
+    eigenvalues = np.where(eigenvalues > tolerance, eigenvalues, 0.0)
+    return (eigenvalues, eigenvectors) if vectors else eigenvalues
+
+
 def _sqrtm_psd(sigma: np.ndarray) -> np.ndarray:
-    # Square root of a symmetric PSD matrix through its eigendecomposition (negative rounding noise clipped).
-    eigenvalues, eigenvectors = np.linalg.eigh((sigma + sigma.T) / 2)
-    return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+    # The symmetric square root of a symmetric PSD matrix, from its eigendecomposition.
+    eigenvalues, eigenvectors = _psd_eigenvalues(sigma, vectors=True)
+    return (eigenvectors * np.sqrt(eigenvalues)) @ eigenvectors.T
 
 
 def _check_probabilities(probs: Any) -> np.ndarray:

@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.dataset}: test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f} ({seconds:.0f} s training)")
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_weights(weights_path(args.dataset, args.out_dir))
+    # Ship the layers' weights only: saving the compiled model would add Adam's moments (2/3 of the file).
+    shipped = build_classifier(name=f"{args.dataset}_classifier")
+    shipped.set_weights(model.get_weights())
+    shipped.save_weights(weights_path(args.dataset, args.out_dir))
     record = {
         "dataset": args.dataset,
         "test_accuracy": round(float(test_accuracy), 4),
