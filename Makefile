@@ -22,8 +22,13 @@ setup: $(VENV)/.installed
 demo: setup
 	$(BIN)/python -m ganlib train --out runs/dcgan-mnist $(DEMO_ARGS)
 
+# The notebooks run under nbval in quick mode (GANLIB_QUICK=1: small data, short training, every cell executed),
+# in a kernel on this venv's interpreter (--nbval-current-env). Their kernels start in notebooks/, so the data
+# directory is made absolute and PYTHONPATH points at this checkout's ganlib.
 test: setup
-	$(BIN)/python -m pytest tests --durations=15
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	GANLIB_QUICK=1 GANLIB_DATA_DIR="$(if $(GANLIB_DATA_DIR),$(abspath $(GANLIB_DATA_DIR)),)" PYTHONPATH="$(CURDIR)" \
+		$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --durations=15
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
