@@ -144,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generated images per evaluation (FCD is only comparable at equal counts)")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")
+    t.add_argument("--steps-per-execution", type=_positive_int, default=1,
+                   help="train steps per tf.function call (fewer trips through Python; see benchmarks/README.md)")
+    t.add_argument("--strategy", choices=["default", "mirrored", "tpu", "multi_worker"], default="default",
+                   help="tf.distribute strategy: one device; every local GPU (MirroredStrategy); a TPU such as "
+                   "Colab's (TPUStrategy); several machines described by TF_CONFIG (MultiWorkerMirroredStrategy). "
+                   "--batch-size is the global batch, split over the replicas; XLA is off on several replicas")
+    t.add_argument("--tpu", default=None,
+                   help="TPU name or grpc:// address for --strategy tpu (default: found automatically, as on Colab)")
+    t.add_argument("--precision", choices=["float32", "mixed_float16", "mixed_bfloat16"], default="float32",
+                   help="mixed_float16 (GPUs, with loss scaling) or mixed_bfloat16 (TPUs): float16/bfloat16 "
+                   "computations, float32 weights; meant for GPUs and TPUs (see benchmarks/README.md for a CPU)")
     t.add_argument("--deterministic", action="store_true",
                    help="enable TensorFlow op determinism (bit-identical reruns, slower)")
     t.add_argument("--overwrite", action="store_true",
@@ -215,8 +226,11 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
+    from ganlib.distribute import get_strategy
+
     history = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite, progress=not args.no_progress,
-                    jit_compile=args.jit, gif_fps=args.fps)
+                    jit_compile=args.jit, steps_per_execution=args.steps_per_execution,
+                    strategy=get_strategy(args.strategy, tpu=args.tpu), precision=args.precision, gif_fps=args.fps)
     last = history[-1]
     print(f"Done: {int(last['epoch'])} epochs, last epoch d_loss={last['d_loss']:.3f} g_loss={last['g_loss']:.3f} "
           f"({last['seconds']:.0f} s, {last['images_per_second']:.0f} images/s).")

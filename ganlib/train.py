@@ -588,6 +588,12 @@ def train(
 def _step_runner(gan: GAN, jit_compile: bool, steps_per_execution: int):
     """``run(dataset, steps)``: yields the float stats of each of ``steps`` train steps on the GAN's strategy."""
     strategy = gan.strategy if gan.strategy is not None else tf.distribute.get_strategy()
+    if gan.config.batch_size % strategy.num_replicas_in_sync:
+        # The 1/replicas loss scaling of make_train_step assumes equal shares of the global batch.
+        raise ValueError(
+            f"The batch size must be a multiple of the number of replicas ({strategy.num_replicas_in_sync}). "
+            f"Received: batch_size={gan.config.batch_size}"
+        )
     step = gan.train_step(jit_compile and xla_supported(strategy))
     many = make_train_function(step, strategy=strategy, steps_per_execution=steps_per_execution)
     one = make_train_function(step, strategy=strategy) if steps_per_execution > 1 else many

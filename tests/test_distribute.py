@@ -129,6 +129,12 @@ def _report() -> dict:
     report["loop_epochs"] = [int(r["epoch"]) for r in history]
     report["loop_losses_finite"] = all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in history)
     report["loop_checkpoint"] = tf.train.latest_checkpoint(str(out / "checkpoints"))
+    try:
+        train(get_config("dcgan", epochs=1, batch_size=7, latent_dim=LATENT, g_filters=4, d_filters=4,
+                         num_samples=4), out.parent / "odd", images=images, progress=False, strategy=two)
+        report["odd_batch_error"] = None
+    except ValueError as err:
+        report["odd_batch_error"] = str(err)
     return report
 
 
@@ -165,6 +171,44 @@ def test_clipping_and_loop_under_two_replicas(report):
     assert report["clipped_max_abs_weight"] <= 0.01 + 1e-7 and report["wgan_losses_finite"]
     assert report["loop_epochs"] == [1, 2] and report["loop_losses_finite"]
     assert report["loop_checkpoint"].endswith("ckpt-2")
+    assert "multiple of the number of replicas (2). Received: batch_size=7" in report["odd_batch_error"]
+
+
+# Several steps per tf.function call, on one device (in this process).
+
+
+def test_k_steps_per_call_equal_k_calls(tiny_config, tiny_images):
+    import numpy as np
+    import tensorflow as tf
+
+    from ganlib.data import make_pipeline
+    from ganlib.train import build_gan, make_train_function
+
+    weights = []
+    for k in (1, 3):
+        gan = build_gan(tiny_config)
+        run = make_train_function(gan.train_step(), steps_per_execution=k)
+        iterator = iter(make_pipeline(tiny_images, 16, seed=0))
+        losses = np.concatenate([run(iterator)["d_loss"].numpy() for _ in range(3 // k)])
+        assert losses.shape == (3,) and np.isfinite(losses).all()
+        assert int(gan.d_optimizer.iterations.numpy()) == 3
+        weights.append([v.numpy() for v in gan.generator.weights + gan.discriminator.weights])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="steps_per_execution=0"):
+        make_train_function(gan.train_step(), steps_per_execution=0)
+    del tf
+
+
+def test_loop_logs_every_step_with_k_steps_per_call(tmp_path, tiny_config, tiny_images):
+    from ganlib.runs import RunDir, read_csv
+    from ganlib.train import train
+
+    # 48 images / 16 = 3 steps per epoch with K = 2: one call of two steps, then one single step.
+    history = train(tiny_config, tmp_path / "run", images=tiny_images, progress=False, steps_per_execution=2,
+                    jit_compile=True)
+    assert [int(r["epoch"]) for r in history] == [1, 2]
+    assert len(read_csv(RunDir(tmp_path / "run").steps)) == 2 * 3
 
 
 if __name__ == "__main__":
