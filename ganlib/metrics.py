@@ -101,7 +101,6 @@ def build_classifier(*, name: str = "classifier") -> "keras.Model":
     from keras import layers
 
     x_in = keras.Input(shape=IMAGE_SHAPE, name="image")
-    # Fixed layer names, so that the weights file matches however many models the session has built.
     x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_1")(x_in)  # (28, 28, 32)
     x = layers.MaxPooling2D(name="pool_1")(x)  # (14, 14, 32)
     x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_2")(x)  # (14, 14, 64)
@@ -155,7 +154,13 @@ def _classifier(dataset: str, weights_dir: str):
     path = weights_path(dataset, weights_dir)
     if not path.is_file():
         raise FileNotFoundError(f"No classifier weights for {dataset!r}: expected {path}. {_HOW_TO_TRAIN}")
-    model = build_classifier(name=f"{dataset}_classifier")
+    # float32 whatever the session's dtype policy (mixed-precision training), so figures compare across runs.
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        model = build_classifier(name=f"{dataset}_classifier")
+    finally:
+        keras.config.set_dtype_policy(previous)
     model.load_weights(path)
     model.trainable = False
     # The same trained layers in a second graph that also returns the penultimate layer.

@@ -127,6 +127,24 @@ def test_bad_arguments_are_refused():
     assert check_images(np.zeros((2, 28, 28, 1), np.float64)).dtype == np.float32
 
 
+def test_classifier_computes_in_float32_under_a_mixed_precision_policy():
+    import keras
+
+    from ganlib import metrics
+
+    previous = keras.config.dtype_policy()
+    metrics._classifier.cache_clear()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = metrics.load_classifier("mnist")
+        features, logits = classify(np.zeros((2, 28, 28, 1), np.float32))
+    finally:
+        keras.config.set_dtype_policy(previous)
+        metrics._classifier.cache_clear()
+    assert {layer.compute_dtype for layer in model.layers[1:]} == {"float32"}
+    assert features.shape == (2, 128) and logits.dtype == np.float32
+
+
 # --- The shipped classifier on real data -----------------------------------------------------------------------
 
 
