@@ -280,7 +280,7 @@ def _quality_worker(which: str, budget_s: float, marks_s: list[float], args) -> 
         now = time.perf_counter()
         if now - t0 < pending[0]:
             continue
-        trained += now - t0
+        trained = now - t0
         value = fcd()
         rows.append({"minutes": round(trained / 60, 3), "steps": steps, "images_seen": steps * batch_size,
                      "fcd": value, "load": load()})
@@ -306,15 +306,23 @@ def quality(args) -> dict:
                "--marks", ",".join(str(m / 60 * 15 / args.budget) for m in marks),
                "--eval-samples", str(args.eval_samples), "--data-dir", str(args.data_dir), "--seed", str(args.seed),
                "--quality-k", str(args.quality_k)]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
-        lines = proc.stdout.strip().splitlines()
-        print("\n".join(lines[:-1]), flush=True)
-        results[which] = json.loads(lines[-1])
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
+            last = ""
+            for line in proc.stdout:  # progress lines live, the JSON report last
+                if line.startswith("{"):
+                    last = line
+                else:
+                    print(line, end="", flush=True)
+        if proc.returncode != 0 or not last:
+            raise RuntimeError(f"The {which} training process failed (exit status {proc.returncode}).")
+        results[which] = json.loads(last)
     ref_final = results["tutorial"]["marks"][-1]
     reached = [r for r in results["ganlib"]["marks"] if r["minutes"] > 0 and r["fcd"] <= ref_final["fcd"]]
-    print(f"\n  {'minutes':>8s} | {'tutorial FCD':>12s} | {'ganlib FCD':>10s}")
-    for a, b in zip(results["tutorial"]["marks"], results["ganlib"]["marks"]):
-        print(f"  {a['minutes']:8.2f} | {a['fcd']:12.2f} | {b['fcd']:10.2f}   (ganlib at {b['minutes']:.2f} min)")
+    for which in ("tutorial", "ganlib"):
+        print(f"\n  {which}: {'minutes':>8s} {'steps':>7s} {'images':>9s} {'FCD':>8s}")
+        for r in results[which]["marks"]:
+            print(f"  {'':{len(which)}s}  {r['minutes']:8.2f} {r['steps']:7d} {r['images_seen']:9d} {r['fcd']:8.2f}"
+                  f"   ({r['load']})")
     for which in ("tutorial", "ganlib"):
         r = results[which]
         print(f"  {which}: {r['images_per_second']:.0f} images/s while training, peak resident memory "
