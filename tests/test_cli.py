@@ -97,3 +97,25 @@ def test_module_entry_point_exit_status():
     bad = run_cli("train", "--epochs", "zero")
     assert bad.returncode == 2 and "usage: python -m ganlib train" in bad.stderr
     assert run_cli("--help").returncode == 0
+
+
+def test_divergence_exits_3_naming_epoch_step_and_kept_checkpoint(tmp_path, fake_data_dir, capsys, monkeypatch):
+    import numpy as np
+    import tensorflow as tf
+
+    from ganlib import losses
+    from ganlib.train import load_run
+
+    out = tmp_path / "run"
+    common = ["--out", str(out), "--data-dir", str(fake_data_dir), "--train-size", "64", "--batch-size", "32",
+              "--latent-dim", "8", "--g-filters", "8", "--d-filters", "8", "--num-samples", "4", "--no-progress",
+              "--no-jit"]
+    assert main(["train", "--epochs", "1", *common]) == 0
+    monkeypatch.setitem(losses.DISCRIMINATOR_LOSSES, "minimax", lambda real, fake: tf.reduce_mean(real) * np.inf)
+    assert main(["train", "--epochs", "3", *common]) == 3
+    err = capsys.readouterr().err
+    assert "diverged at epoch 2, step 1: d_loss=" in err
+    assert any(f"d_loss={v}" in err for v in ("nan", "inf", "-inf"))
+    assert "last good checkpoint is" in err and "ckpt-1" in err
+    gan, run = load_run(out)
+    assert int(gan.epoch.numpy()) == 1 and len(run.sample_grids()) == 1
