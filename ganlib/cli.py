@@ -28,54 +28,26 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {value}")
-    return value
+def _number(cast: type, minimum: float, *, inclusive: bool, expected: str):
+    """An argparse ``type`` that parses ``cast(text)`` and requires ``value >= minimum`` (``>`` unless inclusive)."""
+
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, received {text!r}") from None
+        if not (value > minimum or (inclusive and value == minimum)):  # also refuses NaN
+            raise argparse.ArgumentTypeError(f"expected {expected}, received {value}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, received {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, received {value}")
-    return value
-
-
-def _at_least_two(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, received {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (a covariance needs 2 images), received {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, received {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, received {value}")
-    return value
+_positive_int = _number(int, 1, inclusive=True, expected="a positive integer")
+_non_negative_int = _number(int, 0, inclusive=True, expected="an integer >= 0")
+_at_least_two = _number(int, 2, inclusive=True, expected="an integer >= 2 (a covariance needs 2 images)")
+_positive_float = _number(float, 0, inclusive=False, expected="a positive number")
+_non_negative_float = _number(float, 0, inclusive=True, expected="a number >= 0")
 
 
 def _preset_default(field: str) -> str:
