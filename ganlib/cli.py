@@ -102,9 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"WGAN weight clipping bound c (default: {_preset_default('clip_value')})")
     t.add_argument("--gp-weight", type=_non_negative_float, default=None,
                    help=f"gradient-penalty weight lambda (default: {_preset_default('gp_weight')})")
-    t.add_argument("--warmup-n-critic", type=_non_negative_int, default=None,
-                   help="critic updates in a warm-up step: the first 25 generator updates and every 500th "
-                   f"(WGAN paper: 100; 0: no warm-up) (default: {_preset_default('warmup_n_critic')})")
     t.add_argument("--g-filters", type=_positive_int, default=_DEFAULTS["g_filters"],
                    help="width of the generator (channels of its last hidden layer)")
     t.add_argument("--d-filters", type=_positive_int, default=_DEFAULTS["d_filters"],
@@ -189,7 +186,7 @@ def _train(args: argparse.Namespace) -> int:
         "num_samples": args.num_samples, "g_filters": args.g_filters, "d_filters": args.d_filters,
         "g_learning_rate": args.g_lr, "d_learning_rate": args.d_lr,
         "beta_1": args.beta_1, "beta_2": args.beta_2, "n_critic": args.n_critic,
-        "clip_value": args.clip_value, "gp_weight": args.gp_weight, "warmup_n_critic": args.warmup_n_critic,
+        "clip_value": args.clip_value, "gp_weight": args.gp_weight,
         "eval_every": args.eval_every, "eval_samples": args.eval_samples,
     }
     config = get_config(args.preset, **{k: v for k, v in overrides.items() if v is not None})

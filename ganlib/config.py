@@ -62,9 +62,6 @@ class TrainConfig:
         n_critic: discriminator (critic) updates per generator update, >= 1.
         clip_value: clip every critic weight to [-c, c] after each critic update; None for no clipping.
         gp_weight: gradient-penalty weight lambda; 0 for none.
-        warmup_n_critic: critic updates in a warm-up step (WGAN's schedule); 0 for no warm-up.
-        warmup_steps / warmup_every: the first ``warmup_steps`` generator updates, and every
-            ``warmup_every``-th, are warm-up steps (see :func:`ganlib.train.make_train_step`).
         g_filters / d_filters: width of the generator / discriminator.
         d_batch_norm: batch normalization in the discriminator (off for a WGAN-GP critic).
         num_samples: images in the fixed-z sample grid (a square number).
@@ -92,9 +89,6 @@ class TrainConfig:
     n_critic: int = 1
     clip_value: float | None = None
     gp_weight: float = 0.0
-    warmup_n_critic: int = 0
-    warmup_steps: int = 25
-    warmup_every: int = 500
     g_filters: int = 64
     d_filters: int = 64
     d_batch_norm: bool = True
@@ -168,10 +162,6 @@ def _validate(c: TrainConfig) -> None:
         raise ValueError(f"clip_value must be positive or None (no clipping). Received: clip_value={c.clip_value!r}")
     if not isinstance(c.gp_weight, (int, float)) or c.gp_weight < 0:
         raise ValueError(f"gp_weight must be >= 0 (0: no penalty). Received: gp_weight={c.gp_weight!r}")
-    for name, least in (("warmup_n_critic", 0), ("warmup_steps", 0), ("warmup_every", 1)):
-        value = getattr(c, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}. Received: {name}={value!r}")
     if int(c.num_samples**0.5) ** 2 != c.num_samples:
         raise ValueError(f"num_samples must be a square number (the grid is square). Received: num_samples={c.num_samples}")
 

@@ -49,9 +49,6 @@ def make_train_step(
     n_critic: int = 1,
     clip_value: float | None = None,
     gp_weight: float = 0.0,
-    warmup_n_critic: int = 0,
-    warmup_steps: int = 25,
-    warmup_every: int = 500,
     noise: tf.random.Generator | None = None,
     jit_compile: bool = False,
 ) -> Callable[..., dict[str, tf.Tensor]]:
@@ -72,16 +69,6 @@ def make_train_step(
     to ``[-clip_value, clip_value]`` when ``clip_value`` is set (WGAN), and the
     gradient penalty ``gp_weight * GP`` is added to its loss when ``gp_weight > 0``
     (WGAN-GP). The noise batch always has the real batch's size.
-
-    Critic warm-up (WGAN, Arjovsky et al. 2017, Algorithm 1 and the authors'
-    code): with ``warmup_n_critic > n_critic``, a step whose generator update is
-    among the first ``warmup_steps`` ones, or whose index is a multiple of
-    ``warmup_every``, runs ``warmup_n_critic`` critic updates instead of
-    ``n_critic`` (the paper: 100, the first 25, every 500th), so that the
-    generator is trained against a nearly optimal critic. The generator-update
-    index is ``g_optimizer.iterations``, which the checkpoint holds, so a resumed
-    run keeps the schedule. The extra updates run in a ``tf.while_loop`` on the
-    step's real batch with fresh noise (the paper draws a new real batch for each).
 
     Scaling (distribution and mixed precision): every loss is multiplied by
     ``1 / num_replicas_in_sync`` before it is differentiated, because Keras's
@@ -114,9 +101,6 @@ def make_train_step(
         n_critic: discriminator updates per generator update, >= 1.
         clip_value: weight-clipping bound c > 0, or None.
         gp_weight: gradient-penalty weight lambda >= 0.
-        warmup_n_critic: critic updates in a warm-up step; 0 (or <= ``n_critic``) for no warm-up.
-        warmup_steps: the first ``warmup_steps`` generator updates are warm-up steps, >= 0.
-        warmup_every: so is every generator update whose index is a multiple of it, >= 1.
         noise: the random generator for ``z`` and the penalty's interpolation
             weights; its state is checkpointed with the run, so a resumed run
             draws the same noise. None seeds one from the global seed.
@@ -127,8 +111,7 @@ def make_train_step(
         ``real_images`` is ``[batch, 28, 28, 1]`` and ``z`` (optional, to inject
         the noise instead of drawing it from ``noise``) is ``[batch, n_critic,
         latent_dim]``, ``z[:, i]`` being the latent batch of the ``i``-th critic
-        update (the last one also trains the generator; the warm-up's extra
-        updates always draw from ``noise``). The dict holds: ``d_loss`` (without the
+        update (the last one also trains the generator). The dict holds: ``d_loss`` (without the
         penalty), ``g_loss``, ``d_real`` = mean sigmoid(D(x)), ``d_fake`` = mean
         sigmoid(D(G(z))) (probabilities for the minimax family), ``real_score`` and
         ``fake_score`` (mean raw outputs; their difference is the critic's
@@ -137,8 +120,7 @@ def make_train_step(
 
     Raises:
         ValueError: the two optimizers are the same object, ``n_critic < 1``,
-            ``clip_value <= 0``, ``gp_weight < 0``, ``warmup_n_critic < 0``,
-            ``warmup_steps < 0`` or ``warmup_every < 1``.
+            ``clip_value <= 0`` or ``gp_weight < 0``.
     """
     if g_optimizer is d_optimizer:
         raise ValueError("Expected one optimizer per network. Received the same optimizer for both.")
@@ -148,10 +130,6 @@ def make_train_step(
         raise ValueError(f"clip_value must be positive or None. Received: clip_value={clip_value!r}")
     if gp_weight < 0:
         raise ValueError(f"gp_weight must be >= 0. Received: gp_weight={gp_weight!r}")
-    for name, value, least in (("warmup_n_critic", warmup_n_critic, 0), ("warmup_steps", warmup_steps, 0),
-                               ("warmup_every", warmup_every, 1)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}. Received: {name}={value!r}")
     rng = noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1)))
 
     def critic_objective(real, fake, real_logits, fake_logits):
@@ -174,33 +152,17 @@ def make_train_step(
         if clip_value is not None:
             _clip_weights(discriminator.trainable_variables, clip_value)
 
-    def critic_update(real, z_i):
-        fake = generator(z_i, training=True)
-        with tf.GradientTape() as d_tape:
-            real_logits = discriminator(real, training=True)
-            fake_logits = discriminator(fake, training=True)
-            _, _, total = critic_objective(real, fake, real_logits, fake_logits)
-            scaled_total = scaled(d_optimizer, total)
-        apply_critic(d_tape, scaled_total)
-
-    def warmup_updates():
-        # Critic updates to add before this step: warmup_n_critic - n_critic in a warm-up step, else 0.
-        g_step = g_optimizer.iterations
-        warm = tf.logical_or(g_step < warmup_steps, g_step % warmup_every == 0)
-        return tf.where(warm, warmup_n_critic - n_critic, 0)
-
-    def warmup_critic_update(real):
-        critic_update(real, rng.normal([tf.shape(real)[0], latent_dim]))
-
     def step(real, z=None):
         batch = tf.shape(real)[0]
-        if warmup_n_critic > n_critic and _replicas_in_sync() == 1:
-            # On several replicas a loop around the optimizer's all-reduce cannot run inside a
-            # replica: make_train_function runs these updates from the cross-replica context.
-            for _ in tf.range(warmup_updates()):
-                warmup_critic_update(real)
         for i in range(n_critic - 1):
-            critic_update(real, rng.normal([batch, latent_dim]) if z is None else z[:, i])
+            z_i = rng.normal([batch, latent_dim]) if z is None else z[:, i]
+            fake = generator(z_i, training=True)
+            with tf.GradientTape() as d_tape:
+                real_logits = discriminator(real, training=True)
+                fake_logits = discriminator(fake, training=True)
+                _, _, total = critic_objective(real, fake, real_logits, fake_logits)
+                scaled_total = scaled(d_optimizer, total)
+            apply_critic(d_tape, scaled_total)
 
         z_last = rng.normal([batch, latent_dim]) if z is None else z[:, n_critic - 1]
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -227,10 +189,7 @@ def make_train_step(
             "gradient_penalty": tf.cast(gp, tf.float32),
         }
 
-    train_step = tf.function(step, jit_compile=jit_compile)
-    if warmup_n_critic > n_critic:
-        train_step.critic_warmup = (warmup_updates, tf.function(warmup_critic_update, jit_compile=jit_compile))
-    return train_step
+    return tf.function(step, jit_compile=jit_compile)
 
 
 def xla_supported(strategy: tf.distribute.Strategy) -> bool:
@@ -313,14 +272,8 @@ def make_train_function(
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     mean = tf.distribute.ReduceOp.MEAN
 
-    warmup = getattr(step, "critic_warmup", None) if strategy.num_replicas_in_sync > 1 else None
-
     def one_step(batch):
         args = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
-        if warmup is not None:  # the step does its own warm-up on one replica (see make_train_step)
-            warmup_updates, warmup_critic_update = warmup
-            for _ in tf.range(warmup_updates()):
-                strategy.run(warmup_critic_update, args=args[:1])
         per_replica = strategy.run(step, args=args)
         return {k: strategy.reduce(mean, v, axis=None) for k, v in per_replica.items()}
 
@@ -381,9 +334,6 @@ class GAN:
             n_critic=c.n_critic,
             clip_value=c.clip_value,
             gp_weight=c.gp_weight,
-            warmup_n_critic=c.warmup_n_critic,
-            warmup_steps=c.warmup_steps,
-            warmup_every=c.warmup_every,
             noise=self.noise,
             jit_compile=jit_compile,
         )

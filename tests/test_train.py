@@ -78,29 +78,6 @@ def test_clipped_critic_weights_stay_in_bounds(tiny_images):
         assert np.abs(v.numpy()).max() <= 0.01 + 1e-7, v.path
 
 
-@pytest.mark.parametrize("jit", [False, True])
-def test_critic_warmup_follows_the_wgan_schedule(jit, tiny_images):
-    # Warm-up steps: generator updates 0 and 1 (warmup_steps=2) and every multiple of 3; 4 critic updates each.
-    gan = build_gan(get_config("wgan", latent_dim=8, g_filters=8, d_filters=8, n_critic=2,
-                               warmup_n_critic=4, warmup_steps=2, warmup_every=3))
-    step = gan.train_step(jit_compile=jit)
-    critic_updates = []
-    for _ in range(7):
-        before = int(gan.d_optimizer.iterations.numpy())
-        step(tf.constant(tiny_images[:8]))
-        critic_updates.append(int(gan.d_optimizer.iterations.numpy()) - before)
-    assert critic_updates == [4, 4, 2, 4, 2, 2, 4]
-    assert int(gan.g_optimizer.iterations.numpy()) == 7
-
-
-def test_warmup_settings_are_checked(tiny_config):
-    gan = build_gan(tiny_config)
-    with pytest.raises(ValueError, match="warmup_every=0"):
-        _step_for(gan, warmup_n_critic=100, warmup_every=0)
-    with pytest.raises(ValueError, match="warmup_n_critic=-1"):
-        get_config("wgan", warmup_n_critic=-1)
-
-
 def test_gradient_penalty_is_reported(tiny_images):
     gan = build_gan(get_config("wgan-gp", latent_dim=8, g_filters=8, d_filters=8, n_critic=1))
     stats = gan.train_step()(tf.constant(tiny_images[:8]))
