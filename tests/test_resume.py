@@ -21,11 +21,14 @@ from ganlib.train import load_run
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
 EPOCHS = 3
+# 250 steps per epoch: on an idle machine a step of this tiny model takes ~8 ms, and with 50 steps an epoch ended
+# (0.4 s) before the progress bar's first refresh (tqdm redraws at most every 0.1 s), so no mid-epoch kill was seen.
+N_TRAIN, BATCH = 4000, 16
 
 
 def _command(out, data_dir):
     return [sys.executable, "-m", "ganlib", "train", "--out", str(out), "--data-dir", str(data_dir),
-            "--batch-size", "16", "--latent-dim", "8", "--g-filters", "16", "--d-filters", "16",
+            "--batch-size", str(BATCH), "--latent-dim", "8", "--g-filters", "16", "--d-filters", "16",
             "--num-samples", "4", "--epochs", str(EPOCHS), "--seed", "5", "--no-jit", "--deterministic"]
 
 
@@ -49,7 +52,7 @@ def _kill_mid_epoch(command, epoch: int, timeout: float = 240.0) -> str:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(30)
                 return "".join(seen)
-            time.sleep(0.05)
+            time.sleep(0.01)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -57,7 +60,7 @@ def _kill_mid_epoch(command, epoch: int, timeout: float = 240.0) -> str:
 
 
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
-    data_dir = write_fake_dataset(tmp_path / "data", n_train=800, n_test=16)
+    data_dir = write_fake_dataset(tmp_path / "data", n_train=N_TRAIN, n_test=16)
     killed = tmp_path / "killed"
     output = _kill_mid_epoch(_command(killed, data_dir), epoch=2)
     assert "Done:" not in output
@@ -71,7 +74,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
     run = RunDir(killed)
     assert [int(r["epoch"]) for r in read_csv(run.history)] == list(range(1, EPOCHS + 1))
     step_epochs = [r["epoch"] for r in read_csv(run.steps)]
-    assert len(step_epochs) == EPOCHS * (800 // 16) and step_epochs == sorted(step_epochs)
+    assert len(step_epochs) == EPOCHS * (N_TRAIN // BATCH) and step_epochs == sorted(step_epochs)
     assert len(iio.imread(run.gif, index=None)) == EPOCHS
     assert [p.name for p in run.sample_grids()] == [f"epoch_{e:04d}.png" for e in range(1, EPOCHS + 1)]
 
