@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"offline data directory holding DATASET/ with the four IDX .gz files "
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
     t.add_argument("--epochs", type=_positive_int, default=_DEFAULTS["epochs"], help="passes over the training data")
-    t.add_argument("--batch-size", type=_positive_int, default=_DEFAULTS["batch_size"],
-                   help="real images per step (the noise batch matches it)")
+    t.add_argument("--batch-size", type=_positive_int, default=None,
+                   help=f"real images per step (the noise batch matches it) (default: {_preset_default('batch_size')})")
     t.add_argument("--latent-dim", type=_positive_int, default=_DEFAULTS["latent_dim"], help="size of the latent vector z")
     t.add_argument("--train-size", type=_positive_int, default=None,
                    help="use only the first N training images (default: all 60,000)")
@@ -179,7 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(args: argparse.Namespace) -> int:
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`TrainConfig` of parsed ``train`` arguments: the preset's values, overridden by every flag given.
+
+    Raises:
+        ValueError: an invalid combination (see :func:`ganlib.config.get_config`).
+    """
     overrides = {
         "dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
         "latent_dim": args.latent_dim, "train_size": args.train_size, "seed": args.seed,
@@ -189,7 +194,11 @@ def _train(args: argparse.Namespace) -> int:
         "clip_value": args.clip_value, "gp_weight": args.gp_weight,
         "eval_every": args.eval_every, "eval_samples": args.eval_samples,
     }
-    config = get_config(args.preset, **{k: v for k, v in overrides.items() if v is not None})
+    return get_config(args.preset, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = train_config(args)
     out = args.out if args.out is not None else Path("runs") / f"{args.preset}-{args.dataset}"
 
     import tensorflow as tf

@@ -10,7 +10,7 @@ import imageio.v3 as iio
 import pytest
 
 from conftest import REPO
-from ganlib.cli import build_parser, main
+from ganlib.cli import build_parser, main, train_config
 from ganlib.runs import RunDir
 
 
@@ -32,7 +32,21 @@ def test_help_documents_every_train_flag_with_its_default(capsys):
     for flag in flags:
         assert flag in text
     assert "(default: 5)" in text and "(default: 64)" in text and "(default: dcgan)" in text
-    assert "wgan: 5e-05" in text
+    assert "wgan: 5e-05" in text and "wgan: 16" in text  # per-preset defaults: learning rate, batch size
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["--preset", "wgan"], dict(batch_size=16, d_learning_rate=5e-5, n_critic=5, clip_value=0.01)),
+        (["--preset", "wgan", "--batch-size", "64", "--n-critic", "2"], dict(batch_size=64, n_critic=2)),
+        (["--preset", "dcgan"], dict(batch_size=64, n_critic=1, clip_value=None)),
+        (["--preset", "wgan-gp", "--d-lr", "3e-4"], dict(batch_size=64, d_learning_rate=3e-4, gp_weight=10.0)),
+    ],
+)
+def test_flags_override_the_preset_and_omitted_flags_keep_it(argv, expected):
+    config = train_config(build_parser().parse_args(["train", *argv]))
+    assert {k: getattr(config, k) for k in expected} == expected
 
 
 @pytest.mark.parametrize(
