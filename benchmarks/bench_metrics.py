@@ -37,7 +37,7 @@ def main() -> int:
 
     from ganlib.config import get_config
     from ganlib.metrics import evaluate_images, reference_statistics
-    from ganlib.train import build_gan
+    from ganlib.state import build_gan
 
     t0 = time.perf_counter()
     reference_statistics("mnist", data_dir=args.data_dir)
