@@ -33,6 +33,36 @@ from ganlib.viz import make_gif, plot_losses, save_image_grid
 EpochHook = Callable[[GAN, dict], "dict[str, float] | None"]
 
 
+class Callback:
+    """Per-run work plugged into :func:`train` without growing the loop: override what you need.
+
+    ``step`` counts generator iterations since the run started (it continues across a
+    resume: a run resumed after epoch ``k`` goes on from ``k * steps_per_epoch``).
+    Hooks are called in the order the callbacks are given.
+    """
+
+    def on_train_begin(self, gan: GAN, run: RunDir, step: int, steps_per_epoch: int) -> None:
+        """Before the first step of this call of :func:`train` (``step`` steps are already done)."""
+
+    def on_step_end(self, gan: GAN, step: int, stats: dict[str, float]) -> None:
+        """After generator iteration ``step`` (1-based), with its float statistics (see ``STEP_KEYS``)."""
+
+    def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> dict[str, float] | None:
+        """After an epoch's sample grid and before its checkpoint; returned values join the history row."""
+        return None
+
+    def on_train_end(self, gan: GAN, history: list[dict[str, float]]) -> None:
+        """After the last epoch of this call (also when nothing was left to train)."""
+
+
+class _EpochHookCallback(Callback):
+    def __init__(self, hook: EpochHook):
+        self.hook = hook
+
+    def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> dict[str, float] | None:
+        return self.hook(gan, row)
+
+
 class DivergenceError(RuntimeError):
     """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
@@ -51,6 +81,7 @@ def train(
     gif_fps: float = 2.0,
     max_to_keep: int = 3,
     on_epoch_end: EpochHook | Iterable[EpochHook] | None = None,
+    callbacks: Iterable[Callback] = (),
 ) -> list[dict[str, float]]:
     """Train a GAN, writing sample grids, a GIF, loss curves, history and checkpoints to ``out_dir``.
 
@@ -81,6 +112,8 @@ def train(
         on_epoch_end: one hook or several, ``f(gan, row)``, called in order after each
             epoch's sample grid and before its checkpoint; the values of the dict a hook
             returns are added to the epoch's history row.
+        callbacks: :class:`Callback` objects (per-step and per-run work), called after the
+            ``on_epoch_end`` hooks.
 
     Returns:
         The history: one dict per completed epoch (``epoch``, mean step values, ``seconds``,
@@ -104,6 +137,7 @@ def train(
         )
     config = dataclasses.replace(config, num_replicas=replicas)
     hooks = [] if on_epoch_end is None else [on_epoch_end] if callable(on_epoch_end) else list(on_epoch_end)
+    callbacks = [_EpochHookCallback(h) for h in hooks] + list(callbacks)
     run = prepare_run_dir(out_dir, config, overwrite=overwrite)
     if images is None:
         images = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.train_size).images
@@ -134,6 +168,8 @@ def train(
 
     run_steps = _step_runner(gan, jit_compile, steps_per_execution)
     steps_per_epoch = len(images) // per_iteration
+    for callback in callbacks:
+        callback.on_train_begin(gan, run, start * steps_per_epoch, steps_per_epoch)
     for epoch in range(start + 1, config.epochs + 1):
         dataset = make_pipeline(images, per_iteration, seed=config.seed, epoch=epoch - 1)
         sums = dict.fromkeys(STEP_KEYS, 0.0)
@@ -149,6 +185,8 @@ def train(
                     )
                 for k in STEP_KEYS:
                     sums[k] += stats[k]
+                for callback in callbacks:
+                    callback.on_step_end(gan, (epoch - 1) * steps_per_epoch + i, stats)
                 steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4),
                                   "d_loss": stats["d_loss"], "g_loss": stats["g_loss"]})
                 bar.update(1)
@@ -161,8 +199,8 @@ def train(
                                  "images_per_second": round(steps_per_epoch * per_iteration / seconds, 1)}
         gan.epoch.assign(epoch)
         save_image_grid(gan.generate(gan.fixed_z), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}")
-        for hook in hooks:
-            row.update(hook(gan, row) or {})
+        for callback in callbacks:
+            row.update(callback.on_epoch_end(gan, row) or {})
         history.append(row)
         write_csv(run.steps, steps_log)
         write_csv(run.history, history)
@@ -171,6 +209,8 @@ def train(
 
     if history and start >= config.epochs:  # nothing trained now: refresh outputs a crash may have left stale
         _write_summaries(run, history, steps_log, config, gif_fps)
+    for callback in callbacks:
+        callback.on_train_end(gan, history)
     return history
 
 
@@ -205,4 +245,4 @@ def _write_summaries(run: RunDir, history, steps_log, config: TrainConfig, fps: 
     plot_losses(history, run.loss_plot, steps=steps_log, title=f"{config.preset} on {config.dataset}")
 
 
-__all__ = ["DivergenceError", "EpochHook", "train"]
+__all__ = ["Callback", "DivergenceError", "EpochHook", "train"]

@@ -24,7 +24,7 @@ import numpy as np
 from ganlib import loop
 from ganlib.config import TrainConfig
 from ganlib.data import check_images
-from ganlib.loop import DivergenceError, EpochHook
+from ganlib.loop import Callback, DivergenceError, EpochHook
 from ganlib.state import GAN, build_gan, load_run
 from ganlib.step import STEP_KEYS, make_train_function, make_train_step, xla_supported
 
@@ -86,7 +86,7 @@ def train(
         on_epoch_end: further hooks, run after the evaluation.
         **options: the other keyword arguments of :func:`ganlib.loop.train` (``images``,
             ``overwrite``, ``progress``, ``jit_compile``, ``steps_per_execution``, ``strategy``,
-            ``gif_fps``, ``max_to_keep``).
+            ``gif_fps``, ``max_to_keep``, ``callbacks``).
 
     Returns:
         The history (see :func:`ganlib.loop.train`); every ``config.eval_every`` epochs its rows
@@ -105,5 +105,5 @@ def train(
     return loop.train(config, out_dir, data_dir=data_dir, on_epoch_end=hooks, **options)
 
 
-__all__ = ["GAN", "STEP_KEYS", "DivergenceError", "build_gan", "check_images", "epoch_evaluator", "load_run",
+__all__ = ["GAN", "Callback", "STEP_KEYS", "DivergenceError", "build_gan", "check_images", "epoch_evaluator", "load_run",
            "make_train_function", "make_train_step", "train", "xla_supported"]

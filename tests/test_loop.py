@@ -125,3 +125,32 @@ def test_an_epoch_is_one_critic_pass_over_the_data(tmp_path, tiny_images):
     assert history[0]["images_per_second"] > 0
     with pytest.raises(ValueError, match=r"n_critic \* batch_size = 3 \* 32 = 96 images, received 48"):
         train(_with(config, batch_size=32), tmp_path / "other", images=tiny_images, progress=False)
+
+
+def test_callbacks_see_every_step_once_across_a_resume(tmp_path, tiny_config, tiny_images):
+    from ganlib.loop import Callback
+
+    class Recorder(Callback):
+        def __init__(self):
+            self.begins, self.steps, self.epochs, self.ends = [], [], [], 0
+
+        def on_train_begin(self, gan, run, step, steps_per_epoch):
+            self.begins.append((step, steps_per_epoch, run.root.name))
+
+        def on_step_end(self, gan, step, stats):
+            self.steps.append(step)
+            assert np.isfinite(stats["g_loss"])
+
+        def on_epoch_end(self, gan, row):
+            self.epochs.append(int(row["epoch"]))
+            return {"recorded": len(self.steps)}
+
+        def on_train_end(self, gan, history):
+            self.ends += 1
+
+    out, rec = tmp_path / "run", Recorder()
+    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False, callbacks=[rec])
+    history = train(tiny_config, out, images=tiny_images, progress=False, callbacks=[rec])
+    assert rec.begins == [(0, 3, "run"), (3, 3, "run")]
+    assert rec.steps == [1, 2, 3, 4, 5, 6] and rec.epochs == [1, 2] and rec.ends == 2
+    assert [r["recorded"] for r in history] == [3, 6]
