@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
           action=argparse.BooleanOptionalAction)
     field("--num-samples", "num_samples", "images in each epoch's fixed-z sample grid (a square number)",
           type=_positive_int)
+    field("--ema", "ema", "decay of an exponential moving average of the generator's weights (0: none); grids, "
+          "GIF, sample and evaluate then use the averaged generator", type=_unit_interval)
     field("--eval-every", "eval_every", "every K epochs, add FCD, classifier score and classes covered to "
           "history.csv (0: never; see 'evaluate')", type=_non_negative_int)
     field("--eval-samples", "eval_samples", "generated images per evaluation (FCD is only comparable at equal "
@@ -258,7 +260,7 @@ def _sample(args: argparse.Namespace) -> int:
     z = np.random.default_rng(args.seed).standard_normal((args.num, gan.config.latent_dim)).astype(np.float32)
     out = args.out if args.out is not None else run.root / "samples.png"
     save_image_grid(gan.generate(z), out, title=f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}")
-    print(f"Wrote {args.num} samples to {out}")
+    print(f"Wrote {args.num} samples of the {gan.sample_source} to {out}")
     return 0
 
 

@@ -88,6 +88,8 @@ class TrainConfig:
         eval_samples: generated images per evaluation, >= 2. FCD depends on it (it is biased
             upward for small N), so compare only figures taken with the same N; 10,000 matches
             ``python -m ganlib evaluate`` and the README's table.
+        ema: decay of an exponential moving average of the generator's weights, in [0, 1); 0 for none.
+            With it, grids, the GIF, ``sample`` and ``evaluate`` use the averaged generator.
         precision: ``"float32"``; ``"mixed_float16"`` (GPUs: float16 computations, float32 weights, loss
             scaling); ``"mixed_bfloat16"`` (TPUs and recent CPUs: bfloat16 computations, float32 weights).
         num_replicas: replicas of the ``tf.distribute.Strategy`` the run trains on; set by the training
@@ -119,6 +121,7 @@ class TrainConfig:
     eval_every: int = 0
     eval_samples: int = 10_000
     simultaneous_update: bool = False
+    ema: float = 0.0
     precision: str = "float32"
     num_replicas: int = 1
 
@@ -199,6 +202,8 @@ def _validate(c: TrainConfig) -> None:
             "examples of the batch (Gulrajani et al. 2017, section 4). Expected d_batch_norm=False with "
             f"gp_weight > 0. Received: gp_weight={c.gp_weight!r}, d_batch_norm=True"
         )
+    if not isinstance(c.ema, (int, float)) or isinstance(c.ema, bool) or not 0 <= c.ema < 1:
+        raise ValueError(f"ema must be a decay in [0, 1) (0: no moving average). Received: ema={c.ema!r}")
     if c.precision not in PRECISIONS:
         raise ValueError(f"Unknown precision: expected one of {', '.join(PRECISIONS)}. Received: precision={c.precision!r}")
     if int(c.num_samples**0.5) ** 2 != c.num_samples:

@@ -198,7 +198,8 @@ def train(
                                  "seconds": round(seconds, 3),
                                  "images_per_second": round(steps_per_epoch * per_iteration / seconds, 1)}
         gan.epoch.assign(epoch)
-        save_image_grid(gan.generate(gan.fixed_z), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}")
+        save_image_grid(gan.generate(gan.fixed_z), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
+                        + (" (EMA)" if gan.ema_generator is not None else ""))
         for callback in callbacks:
             row.update(callback.on_epoch_end(gan, row) or {})
         history.append(row)

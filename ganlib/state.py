@@ -22,7 +22,7 @@ from ganlib import losses as L
 from ganlib.config import PRECISIONS, TrainConfig
 from ganlib.models import build_discriminator, build_generator
 from ganlib.runs import RunDir, load_config
-from ganlib.step import make_train_step
+from ganlib.step import assign_each, make_train_step
 
 
 @dataclass
@@ -30,7 +30,10 @@ class GAN:
     """The trainable state of a run: both networks, both optimizers, the noise generator, counters.
 
     ``epoch`` counts completed epochs; ``fixed_z`` is the latent batch of the
-    sample grids. All of it is tracked by :meth:`checkpoint`. ``strategy`` is
+    sample grids; ``ema_generator`` is the exponential moving average of the
+    generator's weights when ``config.ema > 0`` (else None), and then every sample
+    (:meth:`generate`: grids, GIF, ``sample``, ``evaluate``) comes from it. All of it
+    is tracked by :meth:`checkpoint`. ``strategy`` is
     the ``tf.distribute.Strategy`` whose scope all of it was created under;
     ``restored_from`` the checkpoint prefix :func:`load_run` restored, if any.
     """
@@ -45,9 +48,11 @@ class GAN:
     fixed_z: tf.Variable
     strategy: tf.distribute.Strategy | None = None
     restored_from: str | None = None
+    ema_generator: keras.Model | None = None
 
     def checkpoint(self) -> tf.train.Checkpoint:
         """A ``tf.train.Checkpoint`` over everything that a resumed run must continue from."""
+        extra = {} if self.ema_generator is None else {"ema_generator": self.ema_generator}
         return tf.train.Checkpoint(
             generator=self.generator,
             discriminator=self.discriminator,
@@ -56,7 +61,27 @@ class GAN:
             noise=self.noise,
             epoch=self.epoch,
             fixed_z=self.fixed_z,
+            **extra,
         )
+
+    @property
+    def sample_source(self) -> str:
+        """Which generator :meth:`generate` uses, for titles and messages."""
+        return "generator" if self.ema_generator is None else f"EMA generator (decay {self.config.ema:g})"
+
+    def update_ema(self) -> None:
+        """``w_ema <- decay * w_ema + (1 - decay) * w`` for every generator weight, batch-norm statistics included.
+
+        Called inside the train step after each generator update (Karras et al. 2018,
+        https://arxiv.org/abs/1710.10196, appendix A.1; Yazici et al. 2019,
+        https://arxiv.org/abs/1806.04498). A no-op without an EMA generator.
+        """
+        if self.ema_generator is None:
+            return
+        decay = self.config.ema
+        weights = self.generator.weights
+        assign_each(self.ema_generator.weights,
+                    [lambda e, w=w: decay * e + (1.0 - decay) * tf.cast(w, e.dtype) for w in weights])
 
     def train_step(self, jit_compile: bool = False) -> Callable[..., dict[str, tf.Tensor]]:
         """The :func:`ganlib.step.make_train_step` of this GAN's config.
@@ -79,22 +104,29 @@ class GAN:
             clip_value=c.clip_value,
             gp_weight=c.gp_weight,
             noise=self.noise,
+            on_generator_update=self.update_ema if self.ema_generator is not None else None,
             jit_compile=jit_compile,
         )
 
-    def generate(self, z: np.ndarray | tf.Tensor, batch_size: int = 500) -> np.ndarray:
+    def generate(self, z: np.ndarray | tf.Tensor, batch_size: int = 500, *, averaged: bool = True) -> np.ndarray:
         """Images ``[N, 28, 28, 1]`` in [-1, 1] from latent vectors ``[N, latent_dim]`` (inference mode).
+
+        Args:
+            z: latent vectors ``[N, latent_dim]``.
+            batch_size: images per forward pass.
+            averaged: use the EMA generator when the run has one (``False``: the raw generator).
 
         Raises:
             ValueError: ``z`` is not of shape ``[N, latent_dim]``.
         """
+        generator = self.ema_generator if averaged and self.ema_generator is not None else self.generator
         z = tf.convert_to_tensor(z, tf.float32)
         if z.shape.rank != 2 or z.shape[1] != self.config.latent_dim:
             raise ValueError(
                 f"Expected latent vectors of shape [N, {self.config.latent_dim}]. Received: shape={list(z.shape)}"
             )
         return np.concatenate(
-            [self.generator(z[i : i + batch_size], training=False).numpy() for i in range(0, len(z), batch_size)]
+            [generator(z[i : i + batch_size], training=False).numpy() for i in range(0, len(z), batch_size)]
         )
 
 
@@ -169,6 +201,10 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
                 config.d_filters, batch_norm=config.d_batch_norm,
                 name="discriminator" if config.d_batch_norm else "critic",
             )
+            ema_generator = None
+            if config.ema:
+                ema_generator = keras.models.clone_model(generator)
+                ema_generator.set_weights(generator.get_weights())  # the average starts at the initial weights
         g_optimizer = make_optimizer(config, config.g_learning_rate)
         d_optimizer = make_optimizer(config, config.d_learning_rate)
         g_optimizer.build(generator.trainable_variables)
@@ -184,6 +220,7 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
             epoch=tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch"),
             fixed_z=tf.Variable(fixed_z.astype(np.float32), trainable=False, name="fixed_z"),
             strategy=strategy,
+            ema_generator=ema_generator,
         )
 
 

@@ -268,20 +268,36 @@ def _replicas_in_sync() -> int:
 
 
 def _clip_weights(variables, clip_value: float) -> None:
-    # A mirrored variable cannot be assigned in a replica context: clip it through the strategy,
-    # as Keras's optimizer applies its updates. The replicas hold equal values, so clipping is the same on each.
     if not tf.distribute.has_strategy():
         L.clip_weights(variables, clip_value)
         return
+    assign_each(variables, [lambda var: tf.clip_by_value(var, -clip_value, clip_value)] * len(variables))
 
-    def clip(strategy):
-        for v in variables:
-            # The tf.Variable (mirrored) under a keras.Variable, as Keras's optimizer updates it.
-            strategy.extended.update(v.value if isinstance(v, keras.Variable) else v,
-                                     lambda var: var.assign(tf.clip_by_value(var, -clip_value, clip_value)),
+
+def assign_each(variables, new_values: list[Callable[[tf.Variable], tf.Tensor]]) -> None:
+    """``variables[i].assign(new_values[i](variables[i]))`` for each ``i``, inside a train step, under any strategy.
+
+    A mirrored variable cannot be assigned in a replica context, so under a strategy the
+    assignment goes through ``merge_call`` and ``strategy.extended.update``, as Keras's
+    optimizer applies its updates. The replicas hold equal values of the variables read by
+    ``new_values`` (weights, not per-replica statistics), so the result is the same on each.
+
+    Args:
+        variables: ``keras.Variable`` or ``tf.Variable`` objects.
+        new_values: one function per variable, mapping its current value to its new value.
+    """
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        for v, f in zip(variables, new_values):
+            v.assign(f(v))
+        return
+
+    def update(strategy):
+        for v, f in zip(variables, new_values):
+            # The tf.Variable (mirrored) under a keras.Variable.
+            strategy.extended.update(v.value if isinstance(v, keras.Variable) else v, lambda var, f=f: var.assign(f(var)),
                                      group=False)
 
-    tf.distribute.get_replica_context().merge_call(clip)
+    tf.distribute.get_replica_context().merge_call(update)
 
 
 def make_train_function(
@@ -355,4 +371,4 @@ def make_train_function(
     return tf.function(run)
 
 
-__all__ = ["STEP_KEYS", "make_train_function", "make_train_step", "xla_supported"]
+__all__ = ["STEP_KEYS", "assign_each", "make_train_function", "make_train_step", "xla_supported"]
