@@ -11,4 +11,4 @@ mode coverage), :mod:`ganlib.viz` (grids, GIFs, plots), :mod:`ganlib.cli`
 (``python -m ganlib``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
