@@ -5,9 +5,10 @@
 * ``generator.keras``: the generator (architecture, weights, batch-norm statistics),
   loadable with ``keras.models.load_model`` by any program with Keras 3 and
   TensorFlow, without ganlib;
-* ``generator_savedmodel/``: a SavedModel (``model.export``) whose ``serve``
-  function takes the same inputs, for TensorFlow Serving, TFLite conversion or
-  ``tf.saved_model.load``.
+* ``generator_savedmodel/``: a SavedModel (Keras's ``ExportArchive``) whose
+  ``serve`` function takes the same inputs, for TensorFlow Serving, TFLite
+  conversion or ``tf.saved_model.load`` (keep the loaded object alive while
+  calling ``serve``: its variables belong to it).
 
 Both compute what ganlib's :meth:`ganlib.state.GAN.generate` computes (the
 generator in inference mode), so the same ``z`` gives the same images::
@@ -100,9 +101,9 @@ def export_generator(
         generator: a ``keras.Model`` mapping ``z`` ``[N, latent_dim]`` (or ``[z, labels]``
             with labels int ``[N]`` for a conditional generator) to images ``[N, 28, 28, 1]``.
         path: the file to write; must end in ``.keras``. Parent folders are created.
-        saved_model: a directory for the SavedModel (``generator.export``), whose
-            ``serve`` function takes the model's inputs and runs it in inference
-            mode; None writes none.
+        saved_model: a directory for the SavedModel, whose ``serve`` function takes
+            one argument per model input (``serve(z)``, or ``serve(z, labels)`` for a
+            conditional generator) and runs the model in inference mode; None writes none.
 
     Returns:
         ``path`` as a Path.
@@ -118,9 +119,25 @@ def export_generator(
     path.parent.mkdir(parents=True, exist_ok=True)
     generator.save(path)
     if saved_model is not None:
-        Path(saved_model).parent.mkdir(parents=True, exist_ok=True)
-        generator.export(str(saved_model), format="tf_saved_model", verbose=False)
+        _write_saved_model(generator, Path(saved_model))
     return path
+
+
+def _write_saved_model(generator: keras.Model, path: Path) -> None:
+    # One positional argument per model input, named after it (``serve(z)``, ``serve(z, label)``), rather than
+    # the single list argument that ``model.export`` gives a model with several inputs.
+    import tensorflow as tf
+
+    specs = [tf.TensorSpec(x.shape, x.dtype, name=x.name) for x in generator.inputs]
+
+    def serve(*inputs):
+        return generator(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    archive.add_endpoint("serve", serve, input_signature=specs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    archive.write_out(str(path), verbose=False)
 
 
 def export_run(

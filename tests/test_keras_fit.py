@@ -28,13 +28,13 @@ def _weights(model) -> list[np.ndarray]:
     return [v.numpy() for v in model.generator.weights + model.discriminator.weights]
 
 
-def _fit(callbacks, epochs: int = EPOCHS):
+def _fit(callbacks):
     """A fresh model fitted on the unshuffled tiny data set (the same batches in every process)."""
     from ganlib.keras_fit import build_gan_model, fit_dataset
 
     model = build_gan_model(_config())
     model.compile()
-    history = model.fit(fit_dataset(_images(), model.gan.config, shuffle=False), epochs=epochs, callbacks=callbacks,
+    history = model.fit(fit_dataset(_images(), model.gan.config, shuffle=False), epochs=EPOCHS, callbacks=callbacks,
                         shuffle=False, verbose=0)
     return model, history
 
