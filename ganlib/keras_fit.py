@@ -57,7 +57,8 @@ class GANModel(keras.Model):
     iterations (the batches trained).
 
     Each ``fit`` batch is the step's ``real`` ``[n_critic * batch_size, 28, 28, 1]``
-    in [-1, 1] (see :func:`fit_dataset`). The logs hold the epoch's running means
+    in [-1, 1] (see :func:`fit_dataset`), or a dict of the step's keyword arguments
+    (``{"real": ..., "labels": ...}`` for a conditional GAN). The logs hold the epoch's running means
     of the step's statistics (``d_loss``, ``g_loss``, ``d_real``, ``d_fake``,
     ``real_score``, ``fake_score``, ``gradient_penalty``) and ``loss = d_loss + g_loss``,
     which exists so that Keras's callbacks that read ``loss``, such as

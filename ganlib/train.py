@@ -180,9 +180,9 @@ class _SameStartOnEveryWorker(Callback):
         steps = sorted(set(gather().numpy().tolist()))
         if len(steps) > 1:
             raise RuntimeError(
-                f"The workers resumed from different steps ({steps}): every worker must see the chief's run "
-                f"directory {run.root if strategy.extended.should_checkpoint else '(the --out path)'} at the same "
-                f"path, for example on a shared file system. Received: steps={steps}"
+                "The workers restored different checkpoints: every worker must see the chief's run directory at "
+                "the --out path it was given (for example on a shared file system), so that all of them resume "
+                f"from the same step. Received: steps={steps}"
             )
 
 
