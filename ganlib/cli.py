@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", type=Path, default=None,
                    help="the .keras file to write (default: RUN_DIR/export/generator.keras)")
     x.add_argument("--saved-model", type=Path, default=None,
-                   help="the SavedModel directory to write (default: beside --out, named after it: "
+                   help="the SavedModel directory to write (default: beside --out, STEM_savedmodel, e.g. "
                    "generator_savedmodel)")
     x.add_argument("--no-saved-model", action="store_true", help="write only the .keras file")
     for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (e, _evaluate), (x, _export)):

@@ -19,7 +19,9 @@ On several machines (``MultiWorkerMirroredStrategy``, one process per machine
 described by ``TF_CONFIG``), :func:`train` makes the chief (worker 0) the only
 writer of the run directory: every other worker trains into a temporary
 directory of its own, which starts from a copy of the chief's latest checkpoint
-and is deleted at the end, as TensorFlow's multi-worker guide recommends. All
+(taken once every worker has called :func:`train`, so that the chief has
+finished saving) and is deleted at the end, as TensorFlow's multi-worker guide
+recommends. All
 workers run every step together (each on its share of the global batch), so
 their weights stay identical.
 """
@@ -133,6 +135,9 @@ def train(
         callbacks.append(TensorBoardLogger())
     strategy = options.get("strategy") or tf.distribute.get_strategy()
     if _num_workers(strategy) > 1:
+        # The chief may still be writing what an earlier call saved (its last checkpoint) when another worker gets
+        # here: wait until every worker has arrived before any of them reads the chief's run directory.
+        _barrier(strategy)
         callbacks.insert(0, _SameStartOnEveryWorker())
         if not strategy.extended.should_checkpoint:
             return _train_on_worker(config, out_dir, data_dir=data_dir, on_epoch_end=hooks, callbacks=callbacks,
@@ -148,6 +153,16 @@ def _num_workers(strategy: tf.distribute.Strategy) -> int:
     return max(1, sum(len(tasks.get(job, ())) for job in ("chief", "worker")))
 
 
+def _barrier(strategy: tf.distribute.Strategy) -> None:
+    """Return once every replica of every worker has called it (an all-reduce of one number)."""
+
+    @tf.function
+    def all_reduce():
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(1.0)), axis=None)
+
+    all_reduce()
+
+
 def _train_on_worker(config: TrainConfig, out_dir: str | os.PathLike, *, overwrite: bool = False,
                      **options: Any) -> list[dict[str, float]]:
     """A worker other than the chief: train into a temporary copy of the chief's run directory, then delete it."""
@@ -156,8 +171,8 @@ def _train_on_worker(config: TrainConfig, out_dir: str | os.PathLike, *, overwri
     try:
         if not overwrite:
             # The chief's config (so that the config guard refuses what it refuses) and its checkpoints (so that
-            # this worker resumes from the epoch the chief resumes from). The chief cannot save a new checkpoint
-            # before this worker has joined the first collective operation, which it has not done yet.
+            # this worker resumes from the epoch the chief resumes from). Past the barrier, the chief cannot save
+            # a new checkpoint before this worker has joined the next collective operation (building the GAN).
             if chief.config.is_file():
                 shutil.copy2(chief.config, scratch / chief.config.name)
             if chief.checkpoints.is_dir():
