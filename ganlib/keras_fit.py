@@ -137,9 +137,12 @@ def build_gan_model(config: TrainConfig, *, strategy: tf.distribute.Strategy | N
 
     Example:
         >>> from ganlib.config import get_config
-        >>> model = build_gan_model(get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8))
+        >>> config = get_config("dcgan", batch_size=16, latent_dim=8, g_filters=8, d_filters=8)
+        >>> model = build_gan_model(config)
         >>> model.compile()
-        >>> history = model.fit(fit_dataset(np.zeros([32, 28, 28, 1], np.float32), model.gan.config), verbose=0)  # doctest: +SKIP
+        >>> history = model.fit(fit_dataset(np.zeros([32, 28, 28, 1], np.float32), config), epochs=2, verbose=0)
+        >>> int(model.optimizer.iterations.numpy())
+        4
 
     Args:
         config: the run's settings; ``epochs`` is not used (pass ``epochs`` to ``fit``).

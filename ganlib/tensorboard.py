@@ -49,7 +49,8 @@ class TensorBoardLogger(Callback):
 
     Example:
         >>> from ganlib.train import train
-        >>> train(config, "runs/dcgan", tensorboard=False, callbacks=[TensorBoardLogger("logs/dcgan")])  # doctest: +SKIP
+        >>> logger = TensorBoardLogger("logs/dcgan")
+        >>> train(config, "runs/dcgan", tensorboard=False, callbacks=[logger])  # doctest: +SKIP
 
     Args:
         log_dir: the folder of the event files; None: ``RUN_DIR/tensorboard``.

@@ -58,7 +58,8 @@ def test_exported_generators_match_ganlib_without_ganlib(tmp_path, tiny_config, 
     from ganlib.train import train
 
     run = tmp_path / "run"
-    train(TrainConfig(**{**tiny_config.to_dict(), "epochs": 1}), run, images=tiny_images, progress=False, tensorboard=False)
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 1})
+    train(config, run, images=tiny_images, progress=False, tensorboard=False)
     assert main(["export", str(run), "--out", str(tmp_path / "g.keras")]) == 0
     gan, _ = load_run(run)
     z = np.random.default_rng(0).standard_normal((5, gan.config.latent_dim)).astype(np.float32)

@@ -7,12 +7,6 @@ import struct
 import numpy as np
 import pytest
 
-from ganlib.config import TrainConfig
-
-
-def _with(config: TrainConfig, **changes) -> TrainConfig:
-    return TrainConfig(**{**config.to_dict(), **changes})
-
 
 def _raw_steps(log_dir, tag: str) -> list[int]:
     """Every step at which ``tag`` was written, over all event files in file order, duplicates included."""
@@ -41,8 +35,6 @@ def test_run_logs_losses_metrics_and_grids_and_a_resume_continues_without_overla
     def metrics(gan, row):  # stands for the evaluator's per-epoch metrics
         return {"fcd": 10.0 * row["epoch"]}
 
-    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False, on_epoch_end=metrics)
-
     class Crash(Callback):
         def on_step_end(self, gan, step, stats):
             if step == 5:
@@ -68,7 +60,8 @@ def test_run_logs_losses_metrics_and_grids_and_a_resume_continues_without_overla
                                rtol=1e-6)
     assert [e.step for e in events.Tensors("step/g_loss")] == [1, 2, 3, 4, 5, 6]
     history = read_csv(RunDir(out).history)
-    for tag, key in (("epoch/d_loss", "d_loss"), ("epoch/fcd", "fcd"), ("epoch/images_per_second", "images_per_second")):
+    for key in ("d_loss", "fcd", "images_per_second"):
+        tag = f"epoch/{key}"
         values = events.Tensors(tag)
         assert [e.step for e in values] == [3, 6]
         np.testing.assert_allclose([tf.make_ndarray(e.tensor_proto) for e in values], [r[key] for r in history],
