@@ -1,4 +1,4 @@
-"""The command line: ``python -m ganlib {train,sample,gif,evaluate} ...``.
+"""The command line: ``python -m ganlib {train,sample,gif,evaluate,export} ...``.
 
 Exit status: 0 on success, 2 for wrong arguments or bad input (with the usage
 message), 1 when data cannot be found or loaded, 3 when training diverged.
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m ganlib",
         description="Train GANs on MNIST-style data, draw samples, build training GIFs and measure sample quality.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,gif,evaluate}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,gif,evaluate,export}")
 
     t = sub.add_parser(
         "train",
@@ -164,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true",
                    help="delete a different run already in --out instead of refusing")
     t.add_argument("--no-progress", action="store_true", help="hide the per-epoch progress bar")
+    t.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
+                   help="write TensorBoard event files to OUT/tensorboard (view with: tensorboard --logdir runs)")
 
     s = sub.add_parser(
         "sample",
@@ -206,7 +208,24 @@ def build_parser() -> argparse.ArgumentParser:
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
     e.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the latent vectors")
     e.add_argument("--out", type=Path, default=None, help="JSON to write (default: RUN_DIR/metrics.json)")
-    for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (e, _evaluate)):
+    x = sub.add_parser(
+        "export",
+        help="save a run's generator as a .keras file and a SavedModel, loadable without ganlib",
+        description="Save the generator of a run's latest checkpoint (or of a given checkpoint) as a Keras file, "
+        "loadable with keras.models.load_model in a program that does not install ganlib, and as a TensorFlow "
+        "SavedModel for serving (tf.saved_model.load(DIR).serve(z)). Both map latent vectors z [N, LATENT_DIM] "
+        "(and labels [N] for a conditional run) to images [N, 28, 28, 1] in [-1, 1].",
+        formatter_class=_HelpFormatter,
+    )
+    x.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                   help="a run directory written by 'train' or a checkpoint path such as RUN_DIR/checkpoints/ckpt-3")
+    x.add_argument("--out", type=Path, default=None,
+                   help="the .keras file to write (default: RUN_DIR/export/generator.keras)")
+    x.add_argument("--saved-model", type=Path, default=None,
+                   help="the SavedModel directory to write (default: beside --out, STEM_savedmodel, e.g. "
+                   "generator_savedmodel)")
+    x.add_argument("--no-saved-model", action="store_true", help="write only the .keras file")
+    for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (e, _evaluate), (x, _export)):
         subparser.set_defaults(handler=handler, subparser=subparser)
     return parser
 
@@ -242,7 +261,8 @@ def _train(args: argparse.Namespace) -> int:
 
     history = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite, progress=not args.no_progress,
                     jit_compile=args.jit, steps_per_execution=args.steps_per_execution,
-                    strategy=get_strategy(args.strategy, tpu=args.tpu), gif_fps=args.fps)
+                    strategy=get_strategy(args.strategy, tpu=args.tpu), gif_fps=args.fps,
+                    tensorboard=args.tensorboard)
     last = history[-1]
     print(f"Done: {int(last['epoch'])} epochs, last epoch d_loss={last['d_loss']:.3f} g_loss={last['g_loss']:.3f} "
           f"({last['seconds']:.0f} s, {last['images_per_second']:.0f} images/s).")
@@ -300,6 +320,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"  FCD {metrics['fcd']:.3f}   classifier score {metrics['classifier_score']:.3f}   "
           f"classes covered {metrics['classes_covered']}/10   KL to uniform {metrics['kl_to_uniform']:.4f} nats")
     print(f"Wrote {out}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ganlib.export import export_run
+
+    saved_model = False if args.no_saved_model else (args.saved_model or True)
+    info = export_run(args.run_dir, args.out, saved_model=saved_model)
+    print(f"{info['checkpoint']} (epoch {info['epoch']}): wrote {info['path']}"
+          + (f" and {info['saved_model']}" if info["saved_model"] else ""))
+    print(f"  keras.models.load_model({info['path']!r})({info['inputs']}): images [N, 28, 28, 1] in [-1, 1] "
+          f"from z [N, {info['latent_dim']}]")
     return 0
 
 
