@@ -51,6 +51,9 @@ def main() -> int:
     parser.add_argument("--batch-sizes", type=int, nargs=3, default=[16, 16, 16], metavar="B")
     parser.add_argument("--filters", type=int, default=16, help="feature maps at 28x28 (14x14: 2f, 7x7: 4f)")
     parser.add_argument("--latent-dim", type=int, default=100)
+    parser.add_argument("--input-downsampling", choices=("subsample", "average"), default="subsample",
+                        help="how the discriminator reads its resolution from 28x28 images ('average': the "
+                             "paper's code)")
     parser.add_argument("--eval-samples", type=int, default=5_000)
     parser.add_argument("--frame-every", type=int, default=2_500, help="real images between GIF frames")
     parser.add_argument("--seed", type=int, default=0)
@@ -78,24 +81,28 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     images = load_dataset("mnist", "train", data_dir=args.data_dir).images
     print(f"Schedule: {schedule.to_dict()}; {schedule.total_images:,} real images; filters {args.filters}; "
+          f"discriminator input {args.input_downsampling}; "
           f"load average {os.getloadavg()}", flush=True)
 
     keras.utils.set_random_seed(args.seed)
     growth = P.Growth(schedule)
     generator = P.build_progressive_generator(growth, args.latent_dim, args.filters)
-    discriminator = P.build_progressive_discriminator(growth, args.filters)
+    discriminator = P.build_progressive_discriminator(growth, args.filters,
+                                                      input_downsampling=args.input_downsampling)
     g_optimizer, d_optimizer = P.make_optimizer(), P.make_optimizer()
     g_optimizer.build(generator.trainable_variables)
     d_optimizer.build(discriminator.trainable_variables)
     noise = tf.random.Generator.from_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     fixed_z = tf.constant(rng.standard_normal((64, args.latent_dim)), tf.float32)
-    eval_z = np.random.default_rng(args.seed + 1).standard_normal((args.eval_samples, args.latent_dim)).astype(np.float32)
+    eval_z = np.random.default_rng(args.seed + 1).standard_normal((args.eval_samples, args.latent_dim))
+    eval_z = eval_z.astype(np.float32)
     print(f"generator {generator.count_params():,} parameters, discriminator {discriminator.count_params():,}",
           flush=True)
 
     def critic_loss(real_scores, fake_scores):
-        return L.wasserstein_discriminator_loss(real_scores, fake_scores) + P.DRIFT_WEIGHT * L.drift_penalty(real_scores)
+        wasserstein = L.wasserstein_discriminator_loss(real_scores, fake_scores)
+        return wasserstein + P.DRIFT_WEIGHT * L.drift_penalty(real_scores)
 
     def make_step():
         inner = make_train_step(generator, discriminator, g_optimizer, d_optimizer,
@@ -121,7 +128,8 @@ def main() -> int:
 
     reals = tf.constant(images[:16])
     for stage, r in enumerate(P.RESOLUTIONS):
-        save_image_grid(P.prepare_reals(reals, stage, 1.0).numpy(), args.out / f"reals_{r}.png", title=f"reals at {r}x{r}")
+        save_image_grid(P.prepare_reals(reals, stage, 1.0).numpy(), args.out / f"reals_{r}.png",
+                        title=f"reals at {r}x{r}")
     save_image_grid(P.prepare_reals(reals, 2, 0.5).numpy(), args.out / "reals_28_alpha_0.5.png",
                     title="reals, 28x28 fade, alpha 0.5")
 
@@ -155,7 +163,8 @@ def main() -> int:
         if time.perf_counter() - last_print > 60:
             last_print = time.perf_counter()
             print(f"  {new.images_seen:,} images, {label(new.phase)}, alpha {new.alpha:.2f}, "
-                  f"d_loss {stats['d_loss']:.3f}, g_loss {stats['g_loss']:.3f}, load {os.getloadavg()[0]:.1f}", flush=True)
+                  f"d_loss {stats['d_loss']:.3f}, g_loss {stats['g_loss']:.3f}, load {os.getloadavg()[0]:.1f}",
+                  flush=True)
         if new.phase.index != progress.phase.index or new.done:
             phase = progress.phase
             row = {"phase": phase.index, "stage": phase.stage, "resolution": phase.resolution, "fading": phase.fading,
@@ -166,7 +175,8 @@ def main() -> int:
                    **{f"mean_{k}": round(v / steps, 4) for k, v in sums.items()}}
             phases.append(row)
             print(f"phase {phase.index} ({label(phase)}): {row['images']:,} images, {steps} steps, "
-                  f"{row['train_seconds']} s (first step {row['first_step_seconds']} s), {row['images_per_second']} images/s, load {load_start:.1f}-"
+                  f"{row['train_seconds']} s (first step {row['first_step_seconds']} s), "
+                  f"{row['images_per_second']} images/s, load {load_start:.1f}-"
                   f"{row['load_average_end']:.1f}, mean d_loss {row['mean_d_loss']:.3f}, "
                   f"g_loss {row['mean_g_loss']:.3f}, gp {row['mean_gradient_penalty']:.3f}", flush=True)
             save_image_grid(samples(fixed_z), args.out / f"grid_{phase.index}_{label(phase).replace(' ', '_')}.png",
@@ -194,6 +204,7 @@ def main() -> int:
     make_gif(frames, args.out / "growth.gif", fps=4)
     total = time.perf_counter() - run_start
     result = {"schedule": schedule.to_dict(), "filters": args.filters, "latent_dim": args.latent_dim, "seed": args.seed,
+              "input_downsampling": args.input_downsampling,
               "phases": phases, "evaluations": evals, "wall_seconds": round(total, 1),
               "train_seconds": round(sum(p["train_seconds"] for p in phases), 1),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "tensorflow": tf.__version__,

@@ -211,11 +211,36 @@ def test_networks_take_and_give_28x28_at_the_growth_stage(nets):
         expected = P.to_full_resolution(g.forward(z, stage=stage, alpha=alpha)).numpy()
         np.testing.assert_allclose(raw, expected, atol=1e-6)
         np.testing.assert_allclose(g(z).numpy(), np.clip(expected, -1, 1), atol=1e-6)  # inference mode clips
-        scores = d(x).numpy()
+        x_r = P.to_resolution(x, P.RESOLUTIONS[stage])
+        scores = d(P.to_full_resolution(x_r)).numpy()  # 28x28, constant on blocks, as in training
         assert scores.shape == (4, 1)
-        expected_scores = d.forward(P.to_resolution(x, P.RESOLUTIONS[stage]), stage=stage, alpha=alpha).numpy()
+        expected_scores = d.forward(x_r, stage=stage, alpha=alpha).numpy()
         np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-5)
     growth.set_images_seen(0)
+
+
+def test_discriminator_input_subsampling_keeps_the_gradient_norm_of_the_stage_resolution(nets):
+    growth, _, d = nets
+    average = P.build_progressive_discriminator(growth, FILTERS, input_downsampling="average")
+    average.set_weights(d.get_weights())
+    growth.set_images_seen(0)  # 7x7: k = 4
+    x7 = tf.random.uniform([4, 7, 7, 1], -1, 1, seed=19)
+    x28 = P.to_full_resolution(x7)
+
+    def input_gradient(fn, x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            scores = fn(x)
+        return scores.numpy(), tape.gradient(scores, x).numpy()
+
+    native_scores, native_grad = input_gradient(lambda x: d.forward(x, stage=0), x7)
+    for model, norm_factor in ((d, 1.0), (average, 0.25)):
+        scores, grad = input_gradient(model, x28)
+        np.testing.assert_allclose(scores, native_scores, rtol=1e-5, atol=1e-5)  # the same scores in training
+        np.testing.assert_allclose(np.sqrt((grad**2).sum(axis=(1, 2, 3))),
+                                   norm_factor * np.sqrt((native_grad**2).sum(axis=(1, 2, 3))), rtol=1e-4)
+    with pytest.raises(ValueError, match="Received: input_downsampling='max'"):
+        P.build_progressive_discriminator(growth, FILTERS, input_downsampling="max")
 
 
 @pytest.mark.filterwarnings("ignore:Gradients do not exist for variables")  # blocks not in use: None, skipped
@@ -277,7 +302,8 @@ def test_schedule_gives_stage_alpha_and_batch_size_from_images_seen():
     s = small_schedule()
     assert s.total_images == 180
     assert [(p.stage, p.fading, p.start, p.end, p.batch_size) for p in s.phases()] == [
-        (0, False, 0, 40, 8), (1, True, 40, 60, 4), (1, False, 60, 100, 4), (2, True, 100, 140, 4), (2, False, 140, 180, 4)]
+        (0, False, 0, 40, 8), (1, True, 40, 60, 4), (1, False, 60, 100, 4), (2, True, 100, 140, 4),
+        (2, False, 140, 180, 4)]
     cases = {0: (0, 1.0), 39: (0, 1.0), 40: (1, 0.0), 45: (1, 0.25), 59: (1, 0.95), 60: (1, 1.0), 100: (2, 0.0),
              130: (2, 0.75), 179: (2, 1.0), 500: (2, 1.0)}
     for n, (stage, alpha) in cases.items():
