@@ -210,6 +210,30 @@ def wasserstein_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     return -tf.reduce_mean(fake)
 
 
+def drift_penalty(real_logits: tf.Tensor) -> tf.Tensor:
+    """Drift penalty ``mean[f(x)^2]`` on the critic's scores of real images.
+
+    Added to the WGAN-GP critic loss with a tiny weight, ``L' = L + epsilon_drift * mean[f(x)^2]``
+    (progressive GAN: epsilon_drift = 0.001), it keeps the scores from drifting far from
+    zero; the Wasserstein loss alone only fixes their differences.
+
+    Args:
+        real_logits: float ``[batch, ...]``, critic scores f(x) of real images.
+
+    Returns:
+        Scalar float32, ``>= 0``. The caller multiplies it by epsilon_drift.
+
+    Raises:
+        ValueError: non-float or scalar logits.
+
+    References:
+        Karras et al. 2018, "Progressive Growing of GANs", https://arxiv.org/abs/1710.10196,
+        appendix A.1.
+    """
+    real = _as_logits(real_logits, "real_logits")
+    return tf.reduce_mean(tf.square(real))
+
+
 # Hinge loss.
 # Lim & Ye 2017, "Geometric GAN", https://arxiv.org/abs/1705.02894;
 # Miyato et al. 2018, "Spectral Normalization for GANs", https://arxiv.org/abs/1802.05957
