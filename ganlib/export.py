@@ -46,13 +46,13 @@ from ganlib.state import GAN, load_run
 
 
 def sampling_generator(gan: GAN) -> keras.Model:
-    """The network that ``export`` writes: the one ganlib samples from, today ``gan.generator``.
+    """The network that ``export`` writes: the one ganlib samples from.
 
-    When a run keeps an exponential moving average of the generator's weights,
-    its averaged generator is returned here instead, so that exports carry the
-    averaged weights.
+    When a run keeps an exponential moving average of the generator's weights
+    (``config.ema > 0``), that averaged generator, so that exports carry the
+    averaged weights; otherwise ``gan.generator``.
     """
-    return gan.generator
+    return gan.ema_generator if gan.ema_generator is not None else gan.generator
 
 
 def check_portable(model: keras.Model) -> None:

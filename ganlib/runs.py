@@ -9,6 +9,7 @@ Layout of ``RUN_DIR``::
     losses.png         loss curves
     history.csv        one row of epoch means per epoch
     steps.csv          per-step losses (for the loss plot)
+    tensorboard/       TensorBoard event files (per-step losses, epoch metrics, sample grids)
 
 Every file is written to a temporary name in the same folder and renamed into
 place (``os.replace`` is atomic on POSIX and Windows), so a crash mid-write
@@ -138,7 +139,7 @@ class RunDir:
     def artefacts(self) -> list[Path]:
         """Everything a run writes, for ``--overwrite``."""
         return [self.config, self.checkpoints, self.samples, self.gif, self.loss_plot, self.history, self.steps,
-                self.root / "metrics.json"]
+                self.root / "metrics.json", self.root / "tensorboard"]
 
 
 def load_config(run: RunDir) -> TrainConfig:

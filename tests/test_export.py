@@ -101,3 +101,13 @@ def test_export_refuses_custom_layers_and_other_suffixes(tmp_path):
     with pytest.raises(ValueError, match=r"ending in .keras. Received: path='.*g.h5'"):
         export_generator(build_generator(8, 8), tmp_path / "g.h5")
     assert not list(tmp_path.iterdir())
+
+
+def test_export_writes_the_averaged_generator_of_an_ema_run(tiny_config):
+    from ganlib.config import TrainConfig
+    from ganlib.export import sampling_generator
+    from ganlib.state import build_gan
+
+    gan = build_gan(TrainConfig(**{**tiny_config.to_dict(), "ema": 0.9}))
+    assert sampling_generator(gan) is gan.ema_generator
+    assert sampling_generator(build_gan(tiny_config)) is not None
