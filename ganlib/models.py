@@ -86,8 +86,7 @@ def build_discriminator(
     critic value f(x) for the Wasserstein and hinge losses.
 
     With ``spectral_norm=True`` each of the three layers (both convolutions and
-    the dense logit) is wrapped in ``keras.layers.SpectralNormalization`` (one
-    power iteration per call, as in the paper), which replaces the kernel W by
+    the dense logit) is wrapped in ``keras.layers.SpectralNormalization``, which replaces the kernel W by
     ``W / sigma(W)``, ``sigma`` the largest singular value of the kernel reshaped
     to ``[kh * kw * c_in, c_out]`` (the paper's reshape; it bounds that matrix,
     not the convolution operator, whose norm can be larger). LeakyReLU is
@@ -99,7 +98,10 @@ def build_discriminator(
     * It normalises only when called with ``training=True``; with
       ``training=False`` the stored kernel is used as it is. ganlib's train step
       calls the critic with ``training=True`` (every call, the gradient penalty's
-      too), so every update runs a power iteration.
+      too).
+    * It runs one power iteration per *call*; the step calls the critic on the
+      real and on the generated batch, so there are two per update (the paper:
+      one per update). More iterations only sharpen the estimate.
     * It does not keep W and compute ``W / sigma(W)`` on the fly: each training
       call runs the power iteration on the stored kernel (``v = normalize(u W^T)``,
       ``u = normalize(v W)``, ``sigma = v W u^T``, ``u`` a persistent
@@ -107,13 +109,16 @@ def build_discriminator(
       kernel variable, then applies the layer with it. The gradient is therefore
       taken with respect to the normalised kernel treated as a free variable: the
       term that the paper's gradient gets from differentiating through sigma
-      (``-(dL/dW_SN . W_SN) u v^T / sigma``, the paper's eq. 12, which penalises
+      (``-(dL/dW_SN . W_SN) u v^T / sigma``, the paper's section 2.2, which penalises
       the first singular direction) is missing, and the optimizer's update is
       added to ``W / sigma``, not to an unnormalised W. After an update the
       stored kernel's largest singular value is 1 plus the update's effect
-      (measured: within 1% for ganlib's critic after a few steps of Adam 2e-4,
-      see ``tests/test_spectral_norm.py``) until the next training call divides
-      it again. A kernel of all zeros is left as it is.
+      until the next training call divides it again. Measured by SVD on the
+      ``sngan`` critic (``benchmarks/sngan_settings.py``, largest ``|sigma - 1|``
+      over its three kernels): 0.06 after the first 24 steps of Adam(2e-4, 0.5,
+      0.999), whose first steps are the largest, 0.0016 after 2,071 steps;
+      0.005-0.007 after 525 steps with n_critic=5. A kernel of all zeros is
+      left as it is.
 
     A batch-normalization layer after a normalised layer rescales its
     activations by ``1 / std`` and undoes the bound, so the two exclude each
