@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
           type=_positive_int)
     field("--d-batch-norm", "d_batch_norm", "batch normalization in the discriminator (off for a penalty)",
           action=argparse.BooleanOptionalAction)
+    field("--spectral-norm", "spectral_norm", "spectral normalization of every discriminator layer (needs "
+          "--no-d-batch-norm)", action=argparse.BooleanOptionalAction)
+    field("--real-label", "real_label", "one-sided label smoothing: target of real images in the minimax "
+          "discriminator loss, in (0, 1]", type=_positive_float)
     field("--num-samples", "num_samples", "images in each epoch's fixed-z sample grid (a square number)",
           type=_positive_int)
     field("--ema", "ema", "decay of an exponential moving average of the generator's weights (0: none); grids, "

@@ -91,13 +91,14 @@ class GAN:
             (see :func:`ganlib.step.make_train_step`).
         """
         c = self.config
+        discriminator_loss, generator_loss = L.for_config(c)
         return make_train_step(
             self.generator,
             self.discriminator,
             self.g_optimizer,
             self.d_optimizer,
-            discriminator_loss=L.DISCRIMINATOR_LOSSES[c.discriminator_loss],
-            generator_loss=L.GENERATOR_LOSSES[c.generator_loss],
+            discriminator_loss=discriminator_loss,
+            generator_loss=generator_loss,
             latent_dim=c.latent_dim,
             n_critic=c.n_critic,
             simultaneous=c.simultaneous_update,
@@ -198,7 +199,7 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
         with dtype_policy(config.precision):
             generator = build_generator(config.latent_dim, config.g_filters)
             discriminator = build_discriminator(
-                config.d_filters, batch_norm=config.d_batch_norm,
+                config.d_filters, batch_norm=config.d_batch_norm, spectral_norm=config.spectral_norm,
                 name="discriminator" if config.d_batch_norm else "critic",
             )
             ema_generator = None
