@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ganlib.config import (
+    D_LABEL_INPUTS,
     DISCRIMINATOR_LOSS_NAMES,
+    G_LABEL_INPUTS,
     GENERATOR_LOSS_NAMES,
     OPTIMIZERS,
     PRECISIONS,
@@ -146,7 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     field("--precision", "precision", "mixed_float16 (GPUs, with loss scaling) or mixed_bfloat16 (TPUs): "
           "float16/bfloat16 computations, float32 weights (see benchmarks/README.md for a CPU)",
           choices=list(PRECISIONS))
-    t.add_argument("--fps", type=_positive_float, default=2.0, help="frames per second of the training GIF")
+    field("--conditional", "conditional", "class-conditional networks: ask for a digit with 'sample --digit', "
+          "morph between classes with 'interpolate --morph'", action=argparse.BooleanOptionalAction)
+    field("--g-label-input", "g_label_input", "conditional generator: a learned label embedding or the one-hot "
+          "label, concatenated to z", choices=list(G_LABEL_INPUTS))
+    field("--d-label-input", "d_label_input", "conditional discriminator: projection (Miyato & Koyama 2018) or "
+          "one-hot label maps concatenated to the image", choices=list(D_LABEL_INPUTS))
+    field("--frames-per-decade", "frames_per_decade", "training-GIF frames per factor of 10 in the step count, "
+          "log-spaced from step 0 (0: none; then one frame per epoch)", type=_non_negative_int)
+    field("--frame-every", "frame_every", "also a training-GIF frame every K steps (0: never)",
+          type=_non_negative_int)
+    t.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second of the training GIF")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")
     t.add_argument("--steps-per-execution", type=_positive_int, default=1,
