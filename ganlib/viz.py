@@ -259,10 +259,15 @@ def _write_mp4(images: list[np.ndarray], path: Path, *, fps: float, hold_last: f
     rgb += [rgb[-1]] * max(0, round(hold_last * fps) - 1)
 
     def write(tmp: str) -> None:
-        with iio2.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264", quality=8,
-                             pixelformat="yuv420p", macro_block_size=16, output_params=["-f", "mp4"]) as writer:
-            for frame in rgb:
-                writer.append_data(frame)
+        named = f"{tmp}.mp4"  # the FFMPEG plugin picks the container from the file name
+        try:
+            with iio2.get_writer(named, format="FFMPEG", mode="I", fps=fps, codec="libx264", quality=8,
+                                 pixelformat="yuv420p", macro_block_size=16) as writer:
+                for frame in rgb:
+                    writer.append_data(frame)
+            os.replace(named, tmp)
+        finally:
+            Path(named).unlink(missing_ok=True)
 
     return atomic_write(path, write)
 
