@@ -145,8 +145,14 @@ def save_animation(
     loop: int = 0,
     hold_last: float = 2.0,
     scale: float = 1.0,
+    grey_levels: int | None = 32,
 ) -> Path:
     """Write frames (image files or uint8 arrays) as an animated GIF or, for a ``.mp4`` path, an H.264 video.
+
+    A GIF compresses runs of equal pixels (LZW); a generator's grey tones have hundreds of
+    distinct values and compress badly. Greyscale frames are therefore rounded to
+    ``grey_levels`` evenly spaced tones: on the frames of a one-epoch conditional run (42
+    frames of 484x629 pixels) 256 tones gave 4.8 MB, 32 tones 1.8 MB, 16 tones 1.2 MB.
 
     Args:
         frames: PNG files or uint8 arrays ``[H, W]`` (grey) / ``[H, W, 3|4]`` of equal size, in display order.
@@ -155,13 +161,14 @@ def save_animation(
         loop: how many times a GIF plays; 0 loops forever (an MP4 plays once).
         hold_last: seconds the last frame stays on screen (at least one frame's time), so the end result is visible.
         scale: resize factor of every frame, > 0 (integers keep pixels sharp).
+        grey_levels: tones of a greyscale GIF, 2..256 (None: 256); colour frames and MP4s are not rounded.
 
     Returns:
         The path written.
 
     Raises:
-        ValueError: no frames, fps <= 0, loop < 0, hold_last < 0, scale <= 0, frames of different
-            sizes, or a suffix other than ``.gif`` / ``.mp4``.
+        ValueError: no frames, fps <= 0, loop < 0, hold_last < 0, scale <= 0, grey_levels outside
+            2..256, frames of different sizes, or a suffix other than ``.gif`` / ``.mp4``.
         RuntimeError: an MP4 was asked for and the ``imageio-ffmpeg`` package is not installed.
     """
     import imageio.v3 as iio
@@ -180,6 +187,8 @@ def save_animation(
         raise ValueError(f"hold_last must be >= 0 seconds. Received: hold_last={hold_last}")
     if not scale > 0:
         raise ValueError(f"scale must be positive. Received: scale={scale}")
+    if grey_levels is not None and not (isinstance(grey_levels, int) and 2 <= grey_levels <= 256):
+        raise ValueError(f"grey_levels must be an integer in 2..256 or None. Received: grey_levels={grey_levels!r}")
     images = [_as_uint8(iio.imread(f) if isinstance(f, (str, os.PathLike)) else f) for f in frames]
     if any(im.ndim == 3 for im in images):  # colour somewhere: everything RGB
         images = [np.repeat(im[..., None], 3, axis=2) if im.ndim == 2 else im for im in images]
@@ -191,6 +200,9 @@ def save_animation(
         images = [_resize(im, scale) for im in images]
     if suffix == ".mp4":
         return _write_mp4(images, path, fps=fps, hold_last=hold_last)
+    if grey_levels is not None and images[0].ndim == 2:
+        step = 255.0 / (grey_levels - 1)
+        images = [(np.round(im / step) * step).astype(np.uint8) for im in images]
     frame_ms = 1000.0 / fps
     durations: float | list[float] = [frame_ms] * (len(images) - 1) + [max(frame_ms, 1000.0 * hold_last)]
     if len(images) == 1:
