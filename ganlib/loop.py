@@ -8,7 +8,12 @@ it again on the same directory resumes from the last checkpoint.
 
 The loop knows nothing of evaluation: callers add per-epoch work (for example
 :func:`ganlib.metrics.epoch_evaluator`) through ``on_epoch_end`` hooks, as
-:func:`ganlib.train.train` does for ``config.eval_every``.
+:func:`ganlib.train.train` does for ``config.eval_every``. Per-step work is a
+:class:`Callback`: the training GIF's frames (:class:`ganlib.frames.TrainingFrames`,
+configured by ``config.frames_per_decade`` and ``config.frame_every``) are one. A
+conditional config (``config.conditional``) only changes what flows through: the
+labels go into the pipeline with the images, and the grids come from
+:meth:`ganlib.state.GAN.fixed_grid`.
 """
 
 from __future__ import annotations

@@ -213,7 +213,10 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
     """Build the networks, optimizers, noise generator and fixed latent batch of a config, seeded by ``config.seed``.
 
     The same seed gives the same initial weights, the same fixed latent batch
-    and the same noise stream. Optimizer slots are created eagerly so that a
+    and the same noise stream. A conditional config (``config.conditional``) gets the
+    networks of :func:`ganlib.models.build_conditional_generator` and
+    :func:`ganlib.models.build_conditional_discriminator` (label inputs from
+    ``config.g_label_input`` and ``config.d_label_input``). Optimizer slots are created eagerly so that a
     checkpoint can be restored into them. Everything is created under
     ``strategy.scope()``, so its variables are mirrored on the strategy's
     replicas and the noise generator gives each replica its own stream. The
