@@ -130,6 +130,14 @@ def build_critic(filters: int = 64, *, name: str = "critic") -> keras.Model:
 
 
 # Class-conditional networks (Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784): G(z, y) and D(x, y).
+#
+# The defaults (a learned embedding in G, projection in D) were chosen by measurement:
+# benchmarks/conditional_ablation.py, one epoch of the conditional dcgan on all 60,000 MNIST images (seed 0),
+# 500 samples per class judged by ganlib's classifier (class accuracy: classified as requested, mean over classes):
+#   D projection,    G embedding:  class accuracy 93.8%, FCD 27.3 (5,000 samples)
+#   D concatenation, G embedding:  83.6%, FCD 48.7
+#   D projection,    G one-hot:    89.4%, FCD 38.2
+# One seed each: the D difference (10 points, FCD 27 vs 49) is large; the G difference is smaller.
 
 LABEL_EMBEDDING_DIM = 50  # size of the generator's learned label vector (g_label_input="embedding")
 
@@ -154,6 +162,12 @@ def build_conditional_generator(
       vectors of size ``embedding_dim`` (layer ``"label_embedding"``);
     * ``label_input="one_hot"``: ``e(y)`` is the one-hot vector of ``y`` (the same layer, a
       fixed identity table), as keras-io's conditional GAN and Mirza & Osindero do.
+
+    Both add a learned vector per class to the first dense layer (``W [z; e(y)] = W_z z + W_e e(y)``);
+    after one epoch the embedding gave 93.8% class accuracy against 89.4% for one-hot (FCD 27.3 against
+    38.2; see the measurements above this function in the source), so it is the default. The projection
+    discriminator's paper conditions its ResNet generator by class-conditional batch normalization instead;
+    ganlib keeps the DCGAN generator and conditions its input, as Mirza & Osindero do.
 
     The two pieces are reachable by name, for morphing between classes in label space
     (:func:`ganlib.walks.class_morph`): ``generator.get_layer("label_embedding")`` maps labels
@@ -233,6 +247,13 @@ def build_conditional_discriminator(
     * ``label_input="concat"``: the one-hot label, repeated over 28x28, is concatenated to the
       image's channels (``[28, 28, 1 + num_classes]``) and goes through the same two
       convolutions, as keras-io's conditional GAN does.
+
+    Projection is the default: after one epoch of the conditional dcgan it gave 93.8% class accuracy
+    and FCD 27.3, concatenation 83.6% and FCD 48.7 (one seed; measurements above
+    :func:`build_conditional_generator` in the source). Departures from the paper: ``phi`` is the
+    DCGAN discriminator's flattened feature map, not a sum-pooled ResNet feature, and the network
+    keeps batch normalization instead of spectral normalization (as ganlib's unconditional
+    discriminator does).
 
     Example:
         >>> d = build_conditional_discriminator(filters=8)
