@@ -91,11 +91,6 @@ class GAN:
             jit_compile=jit_compile,
         )
 
-    @property
-    def num_classes(self) -> int | None:
-        """Number of classes a conditional GAN draws (labels in ``0..num_classes - 1``); None if unconditional."""
-        return NUM_CLASSES if self.config.conditional else None
-
     def generate(
         self, z: np.ndarray | tf.Tensor, labels: np.ndarray | tf.Tensor | None = None, batch_size: int = 500
     ) -> np.ndarray:
@@ -145,8 +140,7 @@ class GAN:
         y = np.asarray(labels)
         if y.shape != (n,):
             raise ValueError(f"Expected one label per latent vector, shape [{n}]. Received: labels.shape={list(y.shape)}")
-        if n and not (np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating)
-                                                              and np.all(np.mod(y, 1) == 0))):
+        if n and not np.issubdtype(y.dtype, np.integer):
             raise ValueError(f"Expected integer class labels in 0..{NUM_CLASSES - 1}. Received: dtype={y.dtype}")
         if n and (y.min() < 0 or y.max() >= NUM_CLASSES):
             bad = y[(y < 0) | (y >= NUM_CLASSES)]
