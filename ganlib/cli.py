@@ -169,8 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
           "label, concatenated to z", choices=list(G_LABEL_INPUTS))
     field("--d-label-input", "d_label_input", "conditional discriminator: projection (Miyato & Koyama 2018) or "
           "one-hot label maps concatenated to the image", choices=list(D_LABEL_INPUTS))
-    field("--frames-per-decade", "frames_per_decade", "training-GIF frames per factor of 10 in the step count, "
-          "log-spaced from step 0 (0: none; then one frame per epoch)", type=_non_negative_int)
+    field("--frames-per-decade", "frames_per_decade", "training-GIF frames per factor of 10 in step + "
+          "--frame-offset, from step 0 (0: none; then one frame per epoch unless --frame-every)",
+          type=_non_negative_int)
+    field("--frame-offset", "frame_offset", "steps added before the logarithm of the frame schedule: the first "
+          "frames are about offset * 2.3 / frames-per-decade steps apart (0: pure log spacing)", type=_non_negative_int)
     field("--frame-every", "frame_every", "also a training-GIF frame every K steps (0: never)",
           type=_non_negative_int)
     t.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second of the training GIF")

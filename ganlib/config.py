@@ -103,10 +103,14 @@ class TrainConfig:
         d_label_input: how a conditional discriminator takes ``y``: ``"projection"`` (Miyato & Koyama 2018,
             https://arxiv.org/abs/1802.05637) or ``"concat"`` (one-hot label maps concatenated to the image's
             channels, as keras-io's conditional GAN does).
-        frames_per_decade: training-GIF frames per factor of 10 in the step count, log-spaced (0: none):
-            the fixed-z grid is drawn at step 0 (the untrained generator) and at steps
-            ``round(10 ** (k / frames_per_decade))``, dense early when the picture changes fastest.
-            16 gives 57 frames over the default 5 epochs of 937 steps (see :mod:`ganlib.frames`).
+        frames_per_decade: training-GIF frames per factor of 10 in ``step + frame_offset`` (0: none): the
+            fixed-z grid is drawn at step 0 (the untrained generator) and at the steps
+            ``round(frame_offset * 10 ** (k / frames_per_decade)) - frame_offset``, k = 1, 2, ..., dense
+            early and sparser later; 24 gives 46 frames over the default 5 epochs of 937 steps
+            (see :mod:`ganlib.frames`, which also gives the measurement behind the defaults).
+        frame_offset: steps added before the logarithm, >= 0: the first frames are about
+            ``frame_offset * ln(10) / frames_per_decade`` steps apart (10 for the defaults), later ones
+            about 10% of their step apart (0: pure log spacing, a frame at each of the first steps).
         frame_every: also draw a frame every K generator steps (0: never).
     """
 
@@ -139,7 +143,8 @@ class TrainConfig:
     conditional: bool = False
     g_label_input: str = "embedding"
     d_label_input: str = "projection"
-    frames_per_decade: int = 16
+    frames_per_decade: int = 24
+    frame_offset: int = 100
     frame_every: int = 0
 
     def __post_init__(self) -> None:
@@ -221,7 +226,7 @@ def _validate(c: TrainConfig) -> None:
         )
     if c.precision not in PRECISIONS:
         raise ValueError(f"Unknown precision: expected one of {', '.join(PRECISIONS)}. Received: precision={c.precision!r}")
-    for name in ("frames_per_decade", "frame_every"):
+    for name in ("frames_per_decade", "frame_offset", "frame_every"):
         value = getattr(c, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{name} must be an integer >= 0 (0: none). Received: {name}={value!r}")

@@ -16,24 +16,26 @@ from ganlib.viz import labelled_grid, save_animation
 
 def test_default_run_gets_at_least_40_frames_from_step_0_dense_early():
     steps_per_epoch = 60_000 // 64  # the default main job: 937 generator steps per epoch, 5 epochs
-    steps = frame_steps(5 * steps_per_epoch, frames_per_decade=16, steps_per_epoch=steps_per_epoch)
-    assert len(steps) == 57 and steps[0] == 0 and steps[-1] == 5 * steps_per_epoch
+    defaults = TrainConfig()
+    steps = frame_steps(5 * steps_per_epoch, frames_per_decade=defaults.frames_per_decade,
+                        offset=defaults.frame_offset, steps_per_epoch=steps_per_epoch)
+    assert len(steps) == 46 and steps[:5] == [0, 10, 21, 33, 47] and steps[-1] == 5 * steps_per_epoch
     assert steps == sorted(set(steps))
     assert {steps_per_epoch * e for e in range(1, 6)} <= set(steps)  # every epoch's end
-    assert sum(s <= 10 for s in steps) == 10  # step 0 and 9 of the first 10 steps
     gaps = np.diff(steps)
-    assert gaps[:10].max() <= 2 and gaps[-5:].mean() > 300  # dense early, sparse late
+    assert gaps[:10].max() <= 25 and steps[-10] > 2000  # dense early (10-24 steps apart), sparse late
 
 
 def test_schedule_does_not_depend_on_the_number_of_epochs():
     # A resumed run that raises --epochs keeps every frame it already has.
-    short = frame_steps(3 * 250, frames_per_decade=16, steps_per_epoch=250)
-    longer = frame_steps(7 * 250, frames_per_decade=16, steps_per_epoch=250)
+    short = frame_steps(3 * 250, frames_per_decade=24, offset=100, steps_per_epoch=250)
+    longer = frame_steps(7 * 250, frames_per_decade=24, offset=100, steps_per_epoch=250)
     assert longer[: len(short)] == short
 
 
 def test_schedule_options():
     assert frame_steps(100, frames_per_decade=4) == [0, 1, 2, 3, 6, 10, 18, 32, 56, 100]
+    assert frame_steps(300, frames_per_decade=4, offset=100) == [0, 78, 216]  # 100 * 10^(k/4) - 100
     assert frame_steps(10, frames_per_decade=0, every=4) == [0, 4, 8]
     assert frame_steps(10, frames_per_decade=0, steps_per_epoch=5) == [0, 5, 10]
     assert frame_steps(0, frames_per_decade=16) == [0]
@@ -49,7 +51,7 @@ def test_config_refuses_a_negative_schedule(tiny_config):
 
 
 def test_frames_from_step_0_survive_a_resume_without_duplicates_or_gaps(tmp_path, tiny_config, tiny_images):
-    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 1, "frames_per_decade": 4})
+    config = TrainConfig(**{**tiny_config.to_dict(), "epochs": 1, "frames_per_decade": 4, "frame_offset": 0})
     out = tmp_path / "run"
     train(config, out, images=tiny_images, progress=False)
     run = RunDir(out)
@@ -58,7 +60,7 @@ def test_frames_from_step_0_survive_a_resume_without_duplicates_or_gaps(tmp_path
     stale = run.frame(4)
     iio.imwrite(stale, np.zeros((8, 8), np.uint8), extension=".png")
     train(TrainConfig(**{**config.to_dict(), "epochs": 3}), out, images=tiny_images, progress=False)
-    expected = frame_steps(9, frames_per_decade=4, steps_per_epoch=3)
+    expected = frame_steps(9, frames_per_decade=4, offset=0, steps_per_epoch=3)
     assert [frame_step(f) for f in run.frame_files()] == expected == [0, 1, 2, 3, 6, 9]
     assert len(iio.imread(run.gif, index=None)) == len(expected)
     assert len(run.sample_grids()) == 3  # the per-epoch grids stay

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, write_fake_dataset
+from ganlib.config import TrainConfig
 from ganlib.frames import frame_steps
 from ganlib.runs import RunDir, frame_step, read_csv
 from ganlib.train import load_run
@@ -76,7 +77,9 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
     assert [int(r["epoch"]) for r in read_csv(run.history)] == list(range(1, EPOCHS + 1))
     step_epochs = [r["epoch"] for r in read_csv(run.steps)]
     assert len(step_epochs) == EPOCHS * (N_TRAIN // BATCH) and step_epochs == sorted(step_epochs)
-    schedule = frame_steps(EPOCHS * (N_TRAIN // BATCH), frames_per_decade=16, steps_per_epoch=N_TRAIN // BATCH)
+    defaults = TrainConfig()
+    schedule = frame_steps(EPOCHS * (N_TRAIN // BATCH), frames_per_decade=defaults.frames_per_decade,
+                           offset=defaults.frame_offset, steps_per_epoch=N_TRAIN // BATCH)
     assert [frame_step(f) for f in run.frame_files()] == schedule  # no frame lost or repeated by the kill
     assert len(iio.imread(run.gif, index=None)) == len(schedule)
     assert [p.name for p in run.sample_grids()] == [f"epoch_{e:04d}.png" for e in range(1, EPOCHS + 1)]
