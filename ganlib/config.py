@@ -78,6 +78,8 @@ from ganlib.data import DATASETS
 
 OPTIMIZERS = ("adam", "rmsprop")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+G_LABEL_INPUTS = ("embedding", "one_hot")  # how a conditional generator takes its label (ganlib.models)
+D_LABEL_INPUTS = ("projection", "concat")  # how a conditional discriminator takes it
 # The keys of ganlib.losses.DISCRIMINATOR_LOSSES / GENERATOR_LOSSES (tests/test_config.py checks that they agree),
 # named here so that validating a config does not import TensorFlow.
 DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge")
@@ -128,6 +130,23 @@ class TrainConfig:
         num_replicas: replicas of the ``tf.distribute.Strategy`` the run trains on; set by the training
             loop from the strategy and recorded in ``config.json``, so that a run resumes only on as many
             replicas (each replica's batch-norm statistics and noise stream depend on it).
+        conditional: class-conditional networks (Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784):
+            the generator draws ``G(z, y)`` for a requested class ``y``, the discriminator judges ``D(x, y)``;
+            the training labels flow through the data pipeline (see :mod:`ganlib.models`).
+        g_label_input: how a conditional generator takes ``y``: ``"embedding"`` (a learned 50-d vector
+            concatenated to ``z``) or ``"one_hot"`` (the one-hot vector concatenated to ``z``).
+        d_label_input: how a conditional discriminator takes ``y``: ``"projection"`` (Miyato & Koyama 2018,
+            https://arxiv.org/abs/1802.05637) or ``"concat"`` (one-hot label maps concatenated to the image's
+            channels, as keras-io's conditional GAN does).
+        frames_per_decade: training-GIF frames per factor of 10 in ``step + frame_offset`` (0: none): the
+            fixed-z grid is drawn at step 0 (the untrained generator) and at the steps
+            ``round(frame_offset * 10 ** (k / frames_per_decade)) - frame_offset``, k = 1, 2, ..., dense
+            early and sparser later; 24 gives 46 frames over the default 5 epochs of 937 steps
+            (see :mod:`ganlib.frames`, which also gives the measurement behind the defaults).
+        frame_offset: steps added before the logarithm, >= 0: the first frames are about
+            ``frame_offset * ln(10) / frames_per_decade`` steps apart (10 for the defaults), later ones
+            about 10% of their step apart (0: pure log spacing, a frame at each of the first steps).
+        frame_every: also draw a frame every K generator steps (0: never).
     """
 
     preset: str = "dcgan"
@@ -159,6 +178,12 @@ class TrainConfig:
     ema: float = 0.0
     precision: str = "float32"
     num_replicas: int = 1
+    conditional: bool = False
+    g_label_input: str = "embedding"
+    d_label_input: str = "projection"
+    frames_per_decade: int = 24
+    frame_offset: int = 100
+    frame_every: int = 0
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -257,6 +282,32 @@ def _validate(c: TrainConfig) -> None:
         raise ValueError(
             "real_label (one-sided label smoothing) applies to the minimax discriminator loss only. "
             f"Received: real_label={c.real_label!r}, discriminator_loss={c.discriminator_loss!r}"
+        )
+    for name in ("frames_per_decade", "frame_offset", "frame_every"):
+        value = getattr(c, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0 (0: none). Received: {name}={value!r}")
+    if not isinstance(c.conditional, bool):
+        raise ValueError(f"conditional must be True or False. Received: conditional={c.conditional!r}")
+    if c.conditional and c.spectral_norm:
+        raise ValueError(
+            "spectral_norm is not available for the conditional networks yet (ganlib.models."
+            "build_conditional_discriminator has no spectral-norm option). Received: conditional=True, spectral_norm=True"
+        )
+    if c.g_label_input not in G_LABEL_INPUTS:
+        raise ValueError(
+            f"Unknown g_label_input: expected one of {', '.join(G_LABEL_INPUTS)}. Received: g_label_input={c.g_label_input!r}"
+        )
+    if c.d_label_input not in D_LABEL_INPUTS:
+        raise ValueError(
+            f"Unknown d_label_input: expected one of {', '.join(D_LABEL_INPUTS)}. Received: d_label_input={c.d_label_input!r}"
+        )
+    if c.conditional and c.eval_every:
+        # The evaluation hook draws unlabelled samples; a conditional run is measured after training instead.
+        raise ValueError(
+            "eval_every is not available for a conditional run (the per-epoch evaluation draws samples without "
+            "labels). Train with eval_every=0, then run 'python -m ganlib evaluate RUN_DIR', which draws every "
+            f"class equally and also reports the class accuracy. Received: conditional=True, eval_every={c.eval_every}"
         )
     if int(c.num_samples**0.5) ** 2 != c.num_samples:
         raise ValueError(f"num_samples must be a square number (the grid is square). Received: num_samples={c.num_samples}")

@@ -281,3 +281,184 @@ def largest_singular_values(model: keras.Model) -> dict[str, float]:
         for layer in model.layers
         if isinstance(layer, layers.SpectralNormalization)
     }
+
+
+# Class-conditional networks (Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784): G(z, y) and D(x, y).
+#
+# The defaults (a learned embedding in G, projection in D) were chosen by measurement:
+# benchmarks/conditional_ablation.py, one epoch of the conditional dcgan on all 60,000 MNIST images (seed 0),
+# 500 samples per class judged by ganlib's classifier (class accuracy: classified as requested, mean over classes):
+#   D projection,    G embedding:  class accuracy 93.8%, FCD 27.3 (5,000 samples)
+#   D concatenation, G embedding:  83.6%, FCD 48.7
+#   D projection,    G one-hot:    89.4%, FCD 38.2
+# One seed each: the D difference (10 points, FCD 27 vs 49) is large; the G difference is smaller.
+
+LABEL_EMBEDDING_DIM = 50  # size of the generator's learned label vector (g_label_input="embedding")
+
+
+def build_conditional_generator(
+    latent_dim: int = 100,
+    filters: int = 64,
+    *,
+    num_classes: int = 10,
+    label_input: str = "embedding",
+    embedding_dim: int = LABEL_EMBEDDING_DIM,
+    name: str = "generator",
+) -> keras.Model:
+    """Class-conditional DCGAN generator: ``[z [batch, latent_dim], labels int [batch]]`` to images ``[batch, 28, 28, 1]``.
+
+    The label is encoded as a vector ``e(y)`` and concatenated to ``z``; the rest is the
+    network of :func:`build_generator` on ``[z, e(y)]``::
+
+        G(z, y) = body(concat(z, e(y)))
+
+    * ``label_input="embedding"``: ``e(y) = E[y]``, a learned table ``E`` of ``num_classes``
+      vectors of size ``embedding_dim`` (layer ``"label_embedding"``);
+    * ``label_input="one_hot"``: ``e(y)`` is the one-hot vector of ``y`` (the same layer, a
+      fixed identity table), as keras-io's conditional GAN and Mirza & Osindero do.
+
+    Both add a learned vector per class to the first dense layer (``W [z; e(y)] = W_z z + W_e e(y)``);
+    after one epoch the embedding gave 93.8% class accuracy against 89.4% for one-hot (FCD 27.3 against
+    38.2; see the measurements above this function in the source), so it is the default. The projection
+    discriminator's paper conditions its ResNet generator by class-conditional batch normalization instead;
+    ganlib keeps the DCGAN generator and conditions its input, as Mirza & Osindero do.
+
+    The two pieces are reachable by name, for morphing between classes in label space
+    (:func:`ganlib.walks.class_morph`): ``generator.get_layer("label_embedding")`` maps labels
+    ``[batch]`` to ``e(y)`` ``[batch, e]`` and ``generator.get_layer("generator_body")`` maps
+    ``[z, e]`` to images, so ``body([z, (1 - t) e(a) + t e(b)])`` draws between classes a and b.
+
+    Example:
+        >>> g = build_conditional_generator(latent_dim=16, filters=8)
+        >>> tuple(g([keras.random.normal((2, 16)), keras.ops.array([3, 7])]).shape)
+        (2, 28, 28, 1)
+
+    Args:
+        latent_dim: size of ``z``.
+        filters: channels of the last hidden layer (as :func:`build_generator`).
+        num_classes: number of classes, labels in ``0..num_classes - 1``.
+        label_input: ``"embedding"`` or ``"one_hot"``.
+        embedding_dim: size of the learned label vector (``"embedding"`` only).
+        name: the model's name.
+
+    Returns:
+        A ``keras.Model`` with inputs ``[z, labels]``.
+
+    Raises:
+        ValueError: a size is not a positive integer, or an unknown ``label_input``.
+
+    References:
+        Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784, section 3.2.
+        Radford et al. 2016, https://arxiv.org/abs/1511.06434.
+    """
+    _check_positive(latent_dim=latent_dim, filters=filters, num_classes=num_classes, embedding_dim=embedding_dim)
+    if label_input == "embedding":
+        embed = layers.Embedding(num_classes, embedding_dim, name="label_embedding")
+    elif label_input == "one_hot":
+        embed = layers.Embedding(num_classes, num_classes, embeddings_initializer="identity", trainable=False,
+                                 name="label_embedding")
+        embedding_dim = num_classes
+    else:
+        raise ValueError(f"Unknown label_input: expected 'embedding' or 'one_hot'. Received: label_input={label_input!r}")
+    z_body = keras.Input(shape=(latent_dim,), name="z")
+    e_body = keras.Input(shape=(embedding_dim,), name="label_vector")
+    x = layers.Concatenate()([z_body, e_body])  # (latent_dim + e)
+    x = layers.Dense(7 * 7 * 2 * filters, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((7, 7, 2 * filters))(x)  # (7, 7, 2f)
+    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)  # (14, 14, f)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32")(x)  # (28, 28, 1)
+    body = keras.Model([z_body, e_body], x, name="generator_body")
+
+    z = keras.Input(shape=(latent_dim,), name="z")
+    y = keras.Input(shape=(), dtype="int32", name="label")
+    return keras.Model([z, y], body([z, embed(y)]), name=name)
+
+
+def build_conditional_discriminator(
+    filters: int = 64,
+    *,
+    num_classes: int = 10,
+    label_input: str = "projection",
+    batch_norm: bool = True,
+    name: str = "discriminator",
+) -> keras.Model:
+    """Class-conditional DCGAN discriminator: ``[images [batch, 28, 28, 1], labels int [batch]]`` to one logit ``[batch, 1]``.
+
+    * ``label_input="projection"`` (Miyato & Koyama 2018): with ``phi(x)`` the features that
+      :func:`build_discriminator` feeds its last dense layer (the flattened ``(7, 7, 2f)`` map)
+      and ``psi`` that layer,
+
+          D(x, y) = psi(phi(x)) + <V[y], phi(x)>,
+
+      where ``V`` is a learned table of one vector per class (layer ``"label_projection"``). It is
+      the form of the logit when log p(y|x) is log-linear in ``phi(x)``, and it
+      makes the label act on what the network has learned about the image, not on raw pixels.
+      The unconditional part is :func:`build_discriminator` itself (nested as ``"unconditional"``).
+    * ``label_input="concat"``: the one-hot label, repeated over 28x28, is concatenated to the
+      image's channels (``[28, 28, 1 + num_classes]``) and goes through the same two
+      convolutions, as keras-io's conditional GAN does.
+
+    Projection is the default: after one epoch of the conditional dcgan it gave 93.8% class accuracy
+    and FCD 27.3, concatenation 83.6% and FCD 48.7 (one seed; measurements above
+    :func:`build_conditional_generator` in the source). Departures from the paper: ``phi`` is the
+    DCGAN discriminator's flattened feature map, not a sum-pooled ResNet feature, and the network
+    keeps batch normalization instead of spectral normalization (as ganlib's unconditional
+    discriminator does).
+
+    Example:
+        >>> d = build_conditional_discriminator(filters=8)
+        >>> tuple(d([keras.ops.zeros((2, 28, 28, 1)), keras.ops.array([0, 9])]).shape)
+        (2, 1)
+
+    Args:
+        filters: channels of the first convolution.
+        num_classes: number of classes, labels in ``0..num_classes - 1``.
+        label_input: ``"projection"`` or ``"concat"``.
+        batch_norm: batch normalization after the second convolution (off for a WGAN-GP critic).
+        name: the model's name.
+
+    Returns:
+        A ``keras.Model`` with inputs ``[images, labels]`` and float32 logits.
+
+    Raises:
+        ValueError: a size is not a positive integer, or an unknown ``label_input``.
+
+    References:
+        Miyato & Koyama 2018, https://arxiv.org/abs/1802.05637, equation (3).
+        Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784, section 3.2.
+    """
+    _check_positive(filters=filters, num_classes=num_classes)
+    x_in = keras.Input(shape=IMAGE_SHAPE, name="image")
+    y = keras.Input(shape=(), dtype="int32", name="label")
+    if label_input == "projection":
+        base = build_discriminator(filters, batch_norm=batch_norm, name="unconditional")
+        head = base.layers[-1]  # psi: the dense logit; its input is phi(x)
+        trunk = keras.Model(base.input, [head.input, base.output], name="unconditional")
+        phi, psi = trunk(x_in)
+        v = layers.Embedding(num_classes, phi.shape[-1], embeddings_initializer="glorot_uniform", dtype="float32",
+                             name="label_projection")(y)  # (phi's size,), initialised like psi's kernel
+        inner = layers.Dot(axes=1, dtype="float32")([v, phi])  # <V[y], phi(x)>, [batch, 1]
+        logits = layers.Add(dtype="float32")([psi, inner])
+    elif label_input == "concat":
+        maps = layers.Lambda(
+            lambda labels: keras.ops.broadcast_to(
+                keras.ops.one_hot(labels, num_classes)[:, None, None, :], (keras.ops.shape(labels)[0], 28, 28, num_classes)
+            ),
+            name="label_maps",
+        )(y)  # (28, 28, num_classes)
+        x = layers.Concatenate()([x_in, maps])  # (28, 28, 1 + num_classes)
+        x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)  # (14, 14, f)
+        x = layers.LeakyReLU(0.2)(x)
+        x = layers.Conv2D(2 * filters, 4, strides=2, padding="same", use_bias=not batch_norm)(x)  # (7, 7, 2f)
+        if batch_norm:
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+        x = layers.Flatten()(x)
+        logits = layers.Dense(1, dtype="float32")(x)
+    else:
+        raise ValueError(f"Unknown label_input: expected 'projection' or 'concat'. Received: label_input={label_input!r}")
+    return keras.Model([x_in, y], logits, name=name)
