@@ -146,7 +146,7 @@ def _ganlib_variant(g, d, g_opt, d_opt, images, batch_size: int, *, latent_dim: 
 
     from ganlib import losses as L
     from ganlib.data import make_pipeline
-    from ganlib.train import make_train_function, make_train_step
+    from ganlib.step import make_train_function, make_train_step
 
     step = make_train_step(g, d, g_opt, d_opt, discriminator_loss=L.minimax_discriminator_loss,
                            generator_loss=L.non_saturating_generator_loss, latent_dim=latent_dim, jit_compile=jit)
@@ -171,7 +171,7 @@ def throughput(images, args) -> dict:
     import tensorflow as tf
 
     from ganlib.config import get_config
-    from ganlib.train import build_gan
+    from ganlib.state import build_gan
 
     results: dict = {"machine": machine()}
     print(f"\n== Throughput: tutorial configuration, batch 256 ({load()}) ==", flush=True)
@@ -255,13 +255,15 @@ def _quality_worker(which: str, budget_s: float, marks_s: list[float], args) -> 
     else:
         from ganlib.config import get_config
         from ganlib.data import make_pipeline
-        from ganlib.train import build_gan
+        from ganlib.state import build_gan
+        from ganlib.step import make_train_function
 
         config = get_config("dcgan", seed=args.seed)
         gan = build_gan(config)
         k, batch_size = args.quality_k, config.batch_size
-        run_k = gan.train_function(jit_compile=True, steps_per_execution=k)
-        run_1 = gan.train_function(jit_compile=True) if k > 1 else run_k
+        step = gan.train_step(jit_compile=True)
+        run_k = make_train_function(step, steps_per_execution=k)
+        run_1 = make_train_function(step) if k > 1 else run_k
         steps_per_epoch = len(images) // batch_size
 
         def epochs():

@@ -57,7 +57,7 @@ def main() -> int:
     from ganlib import losses, metrics
     from ganlib.config import get_config
     from ganlib.data import load_dataset, make_pipeline
-    from ganlib.train import build_gan
+    from ganlib.state import build_gan
     from ganlib.viz import save_image_grid
 
     config = get_config("wgan", batch_size=args.batch_size, epochs=1, d_batch_norm=not args.no_critic_bn)
@@ -85,7 +85,7 @@ def main() -> int:
 
     warmup_rng = np.random.default_rng(config.seed + 1)
     t0, updates, extra = time.perf_counter(), 0, 0
-    for real in make_pipeline(images, config.batch_size, seed=config.seed, epoch=0):
+    for real in make_pipeline(images, config.n_critic * config.batch_size, seed=config.seed, epoch=0):
         if args.warmup and (updates < WARMUP_FIRST or updates % WARMUP_EVERY == 0):
             for _ in range(WARMUP_CRITIC_UPDATES - config.n_critic):
                 critic_update(tf.constant(images[warmup_rng.integers(0, len(images), config.batch_size)]))

@@ -3,7 +3,9 @@
 Modules, one idea each: :mod:`ganlib.data` (MNIST-style data, tf.data pipelines),
 :mod:`ganlib.models` (generator, discriminator, critic), :mod:`ganlib.losses`
 (the GAN objective family), :mod:`ganlib.config` (run settings and presets),
-:mod:`ganlib.train` (the train step and loop), :mod:`ganlib.runs` (run
+:mod:`ganlib.step` (the tf.function train step), :mod:`ganlib.state` (networks,
+optimizers and their checkpoint), :mod:`ganlib.loop` (the training loop),
+:mod:`ganlib.train` (the public training entry: loop plus evaluation), :mod:`ganlib.runs` (run
 directories), :mod:`ganlib.metrics` (sample quality: FCD, classifier score,
 mode coverage), :mod:`ganlib.viz` (grids, GIFs, plots), :mod:`ganlib.cli`
 (``python -m ganlib``).

@@ -13,7 +13,15 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ganlib.config import PRESETS, TrainConfig, get_config
+from ganlib.config import (
+    DISCRIMINATOR_LOSS_NAMES,
+    GENERATOR_LOSS_NAMES,
+    OPTIMIZERS,
+    PRECISIONS,
+    PRESETS,
+    TrainConfig,
+    get_config,
+)
 from ganlib.data import DATA_DIR_ENV, DATASETS
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
@@ -48,10 +56,24 @@ _non_negative_int = _number(int, 0, inclusive=True, expected="an integer >= 0")
 _at_least_two = _number(int, 2, inclusive=True, expected="an integer >= 2 (a covariance needs 2 images)")
 _positive_float = _number(float, 0, inclusive=False, expected="a positive number")
 _non_negative_float = _number(float, 0, inclusive=True, expected="a number >= 0")
+_NO_CLIPPING = "none"
+
+
+def _unit_interval(text: str) -> float:
+    value = _non_negative_float(text)
+    if not value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {value}")
+    return value
+
+
+def _clip_value(text: str) -> float | str:
+    return _NO_CLIPPING if text.strip().lower() == _NO_CLIPPING else _positive_float(text)
 
 
 def _preset_default(field: str) -> str:
     values = {name: PRESETS[name].get(field, _DEFAULTS[field]) for name in PRESETS}
+    if field == "train_size":
+        return "all images"
     if len(set(map(repr, values.values()))) == 1:
         return f"the preset's ({next(iter(values.values()))} for every preset)"
     return "the preset's (" + ", ".join(f"{k}: {v}" for k, v in values.items()) + ")"
@@ -76,44 +98,57 @@ def build_parser() -> argparse.ArgumentParser:
                    help="objective, optimizer and architecture preset (see ganlib.config)")
     t.add_argument("--out", type=Path, default=None,
                    help="run directory (default: runs/PRESET-DATASET)")
-    t.add_argument("--dataset", choices=DATASETS, default=_DEFAULTS["dataset"], help="training data set")
     t.add_argument("--data-dir", default=None,
                    help=f"offline data directory holding DATASET/ with the four IDX .gz files "
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
-    t.add_argument("--epochs", type=_positive_int, default=_DEFAULTS["epochs"], help="passes over the training data")
-    t.add_argument("--batch-size", type=_positive_int, default=None,
-                   help=f"real images per step (the noise batch matches it) (default: {_preset_default('batch_size')})")
-    t.add_argument("--latent-dim", type=_positive_int, default=_DEFAULTS["latent_dim"], help="size of the latent vector z")
-    t.add_argument("--train-size", type=_positive_int, default=None,
-                   help="use only the first N training images (default: all 60,000)")
-    t.add_argument("--seed", type=_non_negative_int, default=_DEFAULTS["seed"],
-                   help="seed of initial weights, fixed latent batch, data order and noise")
-    t.add_argument("--g-lr", type=_positive_float, default=None,
-                   help=f"generator learning rate (default: {_preset_default('g_learning_rate')})")
-    t.add_argument("--d-lr", type=_positive_float, default=None,
-                   help=f"discriminator/critic learning rate (default: {_preset_default('d_learning_rate')})")
-    t.add_argument("--beta-1", type=_non_negative_float, default=None,
-                   help=f"Adam beta_1 (default: {_preset_default('beta_1')})")
-    t.add_argument("--beta-2", type=_non_negative_float, default=None,
-                   help=f"Adam beta_2 (default: {_preset_default('beta_2')})")
-    t.add_argument("--n-critic", type=_positive_int, default=None,
-                   help=f"critic updates per generator update (default: {_preset_default('n_critic')})")
-    t.add_argument("--clip-value", type=_positive_float, default=None,
-                   help=f"WGAN weight clipping bound c (default: {_preset_default('clip_value')})")
-    t.add_argument("--gp-weight", type=_non_negative_float, default=None,
-                   help=f"gradient-penalty weight lambda (default: {_preset_default('gp_weight')})")
-    t.add_argument("--g-filters", type=_positive_int, default=_DEFAULTS["g_filters"],
-                   help="width of the generator (channels of its last hidden layer)")
-    t.add_argument("--d-filters", type=_positive_int, default=_DEFAULTS["d_filters"],
-                   help="width of the discriminator (channels of its first layer)")
-    t.add_argument("--num-samples", type=_positive_int, default=_DEFAULTS["num_samples"],
-                   help="images in each epoch's fixed-z sample grid (a square number)")
+    # One flag per TrainConfig field (dest = the field's name; tests/test_cli.py checks that none is missing).
+    # Every default is None: "the preset's value", so that a flag given overrides the preset and no other does.
+    config = t.add_argument_group("run settings (TrainConfig fields; defaults are the preset's)")
+
+    def field(flag: str, dest: str, help: str, **kwargs) -> None:
+        config.add_argument(flag, dest=dest, default=None, help=f"{help} (default: {_preset_default(dest)})", **kwargs)
+
+    field("--dataset", "dataset", "training data set", choices=DATASETS)
+    field("--epochs", "epochs", "passes over the training data", type=_positive_int)
+    field("--batch-size", "batch_size", "real images per critic update (the noise batch matches it)",
+          type=_positive_int)
+    field("--train-size", "train_size", "use only the first N training images (None: all 60,000)", type=_positive_int)
+    field("--latent-dim", "latent_dim", "size of the latent vector z", type=_positive_int)
+    field("--seed", "seed", "seed of initial weights, fixed latent batch, data order and noise",
+          type=_non_negative_int)
+    field("--loss", "discriminator_loss", "discriminator/critic loss", choices=list(DISCRIMINATOR_LOSS_NAMES))
+    field("--generator-loss", "generator_loss", "generator loss", choices=list(GENERATOR_LOSS_NAMES))
+    field("--optimizer", "optimizer", "optimizer of both networks (one instance each)", choices=list(OPTIMIZERS))
+    field("--g-lr", "g_learning_rate", "generator learning rate", type=_positive_float)
+    field("--d-lr", "d_learning_rate", "discriminator/critic learning rate", type=_positive_float)
+    field("--beta-1", "beta_1", "Adam beta_1", type=_unit_interval)
+    field("--beta-2", "beta_2", "Adam beta_2", type=_unit_interval)
+    field("--n-critic", "n_critic", "critic updates per generator update, each on its own real batch",
+          type=_positive_int)
+    field("--simultaneous-update", "simultaneous_update",
+          "n_critic=1 only: both gradients from one forward pass instead of updating G after D",
+          action=argparse.BooleanOptionalAction)
+    field("--clip-value", "clip_value", "WGAN weight clipping bound c, or 'none' for no clipping",
+          type=_clip_value)
+    field("--gp-weight", "gp_weight", "gradient-penalty weight lambda (0: none)", type=_non_negative_float)
+    field("--g-filters", "g_filters", "width of the generator (channels of its last hidden layer)",
+          type=_positive_int)
+    field("--d-filters", "d_filters", "width of the discriminator (channels of its first layer)",
+          type=_positive_int)
+    field("--d-batch-norm", "d_batch_norm", "batch normalization in the discriminator (off for a penalty)",
+          action=argparse.BooleanOptionalAction)
+    field("--num-samples", "num_samples", "images in each epoch's fixed-z sample grid (a square number)",
+          type=_positive_int)
+    field("--ema", "ema", "decay of an exponential moving average of the generator's weights (0: none); grids, "
+          "GIF, sample and evaluate then use the averaged generator", type=_unit_interval)
+    field("--eval-every", "eval_every", "every K epochs, add FCD, classifier score and classes covered to "
+          "history.csv (0: never; see 'evaluate')", type=_non_negative_int)
+    field("--eval-samples", "eval_samples", "generated images per evaluation (FCD is only comparable at equal "
+          "counts)", type=_at_least_two)
+    field("--precision", "precision", "mixed_float16 (GPUs, with loss scaling) or mixed_bfloat16 (TPUs): "
+          "float16/bfloat16 computations, float32 weights (see benchmarks/README.md for a CPU)",
+          choices=list(PRECISIONS))
     t.add_argument("--fps", type=_positive_float, default=2.0, help="frames per second of the training GIF")
-    t.add_argument("--eval-every", type=_non_negative_int, default=_DEFAULTS["eval_every"],
-                   help="every K epochs, add FCD, classifier score and classes covered to history.csv "
-                   "(0: never; see 'evaluate')")
-    t.add_argument("--eval-samples", type=_at_least_two, default=_DEFAULTS["eval_samples"],
-                   help="generated images per evaluation (FCD is only comparable at equal counts)")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")
     t.add_argument("--steps-per-execution", type=_positive_int, default=1,
@@ -124,9 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "--batch-size is the global batch, split over the replicas; XLA is off on several replicas")
     t.add_argument("--tpu", default=None,
                    help="TPU name or grpc:// address for --strategy tpu (default: found automatically, as on Colab)")
-    t.add_argument("--precision", choices=["float32", "mixed_float16", "mixed_bfloat16"], default="float32",
-                   help="mixed_float16 (GPUs, with loss scaling) or mixed_bfloat16 (TPUs): float16/bfloat16 "
-                   "computations, float32 weights; meant for GPUs and TPUs (see benchmarks/README.md for a CPU)")
     t.add_argument("--deterministic", action="store_true",
                    help="enable TensorFlow op determinism (bit-identical reruns, slower)")
     t.add_argument("--overwrite", action="store_true",
@@ -191,27 +223,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# TrainConfig fields without a flag: the preset has its own, and the loop sets num_replicas from --strategy.
+NO_FLAG_FIELDS = frozenset({"preset", "num_replicas"})
+
+
 def train_config(args: argparse.Namespace) -> TrainConfig:
     """The :class:`TrainConfig` of parsed ``train`` arguments: the preset's values, overridden by every flag given.
 
     Raises:
         ValueError: an invalid combination (see :func:`ganlib.config.get_config`).
     """
-    overrides = {
-        "dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
-        "latent_dim": args.latent_dim, "train_size": args.train_size, "seed": args.seed,
-        "num_samples": args.num_samples, "g_filters": args.g_filters, "d_filters": args.d_filters,
-        "g_learning_rate": args.g_lr, "d_learning_rate": args.d_lr,
-        "beta_1": args.beta_1, "beta_2": args.beta_2, "n_critic": args.n_critic,
-        "clip_value": args.clip_value, "gp_weight": args.gp_weight,
-        "eval_every": args.eval_every, "eval_samples": args.eval_samples,
-    }
-    return get_config(args.preset, **{k: v for k, v in overrides.items() if v is not None})
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+                 if f.name not in NO_FLAG_FIELDS and getattr(args, f.name, None) is not None}
+    if overrides.get("clip_value") == _NO_CLIPPING:
+        overrides["clip_value"] = None
+    return get_config(args.preset, **overrides)
 
 
 def _train(args: argparse.Namespace) -> int:
     config = train_config(args)
-    out = args.out if args.out is not None else Path("runs") / f"{args.preset}-{args.dataset}"
+    out = args.out if args.out is not None else Path("runs") / f"{args.preset}-{config.dataset}"
 
     import tensorflow as tf
 
@@ -223,7 +254,7 @@ def _train(args: argparse.Namespace) -> int:
 
     history = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite, progress=not args.no_progress,
                     jit_compile=args.jit, steps_per_execution=args.steps_per_execution,
-                    strategy=get_strategy(args.strategy, tpu=args.tpu), precision=args.precision, gif_fps=args.fps)
+                    strategy=get_strategy(args.strategy, tpu=args.tpu), gif_fps=args.fps)
     last = history[-1]
     print(f"Done: {int(last['epoch'])} epochs, last epoch d_loss={last['d_loss']:.3f} g_loss={last['g_loss']:.3f} "
           f"({last['seconds']:.0f} s, {last['images_per_second']:.0f} images/s).")
@@ -234,14 +265,14 @@ def _train(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ganlib.train import load_run
+    from ganlib.state import load_run
     from ganlib.viz import save_image_grid
 
     gan, run = load_run(args.run_dir)
     z = np.random.default_rng(args.seed).standard_normal((args.num, gan.config.latent_dim)).astype(np.float32)
     out = args.out if args.out is not None else run.root / "samples.png"
     save_image_grid(gan.generate(z), out, title=f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}")
-    print(f"Wrote {args.num} samples to {out}")
+    print(f"Wrote {args.num} samples of the {gan.sample_source} to {out}")
     return 0
 
 
@@ -259,35 +290,16 @@ def _gif(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_checkpoint(path: Path):
-    """(GAN, RunDir, checkpoint prefix) of a run directory's latest checkpoint or of a checkpoint path."""
-    import tensorflow as tf
-
-    from ganlib.runs import RunDir, load_config
-    from ganlib.train import build_gan, load_run
-
-    if path.is_dir():
-        gan, run = load_run(path)
-        return gan, run, tf.train.latest_checkpoint(run.checkpoints)
-    if Path(f"{path}.index").is_file():
-        run = RunDir(path.parent.parent)
-        gan = build_gan(load_config(run))
-        gan.checkpoint().restore(str(path)).expect_partial()
-        return gan, run, str(path)
-    raise ValueError(
-        "Expected a run directory written by 'train' or a checkpoint path such as RUN_DIR/checkpoints/ckpt-3 "
-        f"(with a ckpt-3.index file). Received: {path}"
-    )
-
-
 def _evaluate(args: argparse.Namespace) -> int:
     import json
     import time
 
     from ganlib.metrics import classifier_info, evaluate_images, sample_images, training_images
     from ganlib.runs import atomic_write_text
+    from ganlib.state import load_run
 
-    gan, run, checkpoint = _load_checkpoint(args.run_dir)
+    gan, run = load_run(args.run_dir)
+    checkpoint = gan.restored_from
     t0 = time.perf_counter()
     images = sample_images(gan.generate, num_samples=args.num_samples, seed=args.seed,
                            latent_dim=gan.config.latent_dim)
@@ -362,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ganlib.train import DivergenceError
+    from ganlib.loop import DivergenceError
 
     try:
         return args.handler(args)

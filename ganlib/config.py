@@ -48,6 +48,11 @@ from typing import Any
 from ganlib.data import DATASETS
 
 OPTIMIZERS = ("adam", "rmsprop")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+# The keys of ganlib.losses.DISCRIMINATOR_LOSSES / GENERATOR_LOSSES (tests/test_config.py checks that they agree),
+# named here so that validating a config does not import TensorFlow.
+DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge")
+GENERATOR_LOSS_NAMES = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
 
 
 @dataclass(frozen=True)
@@ -67,17 +72,29 @@ class TrainConfig:
         optimizer: ``"adam"`` or ``"rmsprop"``, one instance per network.
         g_learning_rate / d_learning_rate: learning rates, > 0.
         beta_1 / beta_2: Adam's moment decay rates (ignored by RMSprop).
-        n_critic: discriminator (critic) updates per generator update, >= 1.
+        n_critic: discriminator (critic) updates per generator update, >= 1; each takes its own
+            real batch, so one generator iteration reads ``n_critic * batch_size`` images.
+        simultaneous_update: for ``n_critic = 1``, take both gradients from one forward pass (as the
+            TensorFlow DCGAN tutorial does) instead of updating the generator after the discriminator
+            against its new weights (Algorithm 1); see :func:`ganlib.step.make_train_step`.
         clip_value: clip every critic weight to [-c, c] after each critic update; None for no clipping.
         gp_weight: gradient-penalty weight lambda; 0 for none.
         g_filters / d_filters: width of the generator / discriminator.
-        d_batch_norm: batch normalization in the discriminator (off for a WGAN-GP critic).
+        d_batch_norm: batch normalization in the discriminator (off for a WGAN-GP critic; refused with
+            a gradient penalty, see :func:`_validate`).
         num_samples: images in the fixed-z sample grid (a square number).
         eval_every: evaluate sample quality every K epochs (0: never): FCD, classifier score and
             classes covered (see :mod:`ganlib.metrics`) go into the epoch's history row.
         eval_samples: generated images per evaluation, >= 2. FCD depends on it (it is biased
             upward for small N), so compare only figures taken with the same N; 10,000 matches
             ``python -m ganlib evaluate`` and the README's table.
+        ema: decay of an exponential moving average of the generator's weights, in [0, 1); 0 for none.
+            With it, grids, the GIF, ``sample`` and ``evaluate`` use the averaged generator.
+        precision: ``"float32"``; ``"mixed_float16"`` (GPUs: float16 computations, float32 weights, loss
+            scaling); ``"mixed_bfloat16"`` (TPUs and recent CPUs: bfloat16 computations, float32 weights).
+        num_replicas: replicas of the ``tf.distribute.Strategy`` the run trains on; set by the training
+            loop from the strategy and recorded in ``config.json``, so that a run resumes only on as many
+            replicas (each replica's batch-norm statistics and noise stream depend on it).
     """
 
     preset: str = "dcgan"
@@ -103,6 +120,10 @@ class TrainConfig:
     num_samples: int = 64
     eval_every: int = 0
     eval_samples: int = 10_000
+    simultaneous_update: bool = False
+    ema: float = 0.0
+    precision: str = "float32"
+    num_replicas: int = 1
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -125,15 +146,14 @@ RESUMABLE_CHANGES = frozenset({"epochs", "eval_every", "eval_samples"})
 
 
 def _validate(c: TrainConfig) -> None:
-    from ganlib.losses import DISCRIMINATOR_LOSSES, GENERATOR_LOSSES  # imports TensorFlow, so only when needed
-
     def positive_int(name: str, value: Any, allow_none: bool = False) -> None:
         if allow_none and value is None:
             return
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
 
-    for name in ("epochs", "batch_size", "latent_dim", "n_critic", "g_filters", "d_filters", "num_samples"):
+    for name in ("epochs", "batch_size", "latent_dim", "n_critic", "g_filters", "d_filters", "num_samples",
+                 "num_replicas"):
         positive_int(name, getattr(c, name))
     positive_int("train_size", c.train_size, allow_none=True)
     if not isinstance(c.seed, int) or c.seed < 0:
@@ -146,14 +166,14 @@ def _validate(c: TrainConfig) -> None:
         )
     if c.dataset not in DATASETS:
         raise ValueError(f"Unknown data set: expected one of {', '.join(DATASETS)}. Received: dataset={c.dataset!r}")
-    if c.discriminator_loss not in DISCRIMINATOR_LOSSES:
+    if c.discriminator_loss not in DISCRIMINATOR_LOSS_NAMES:
         raise ValueError(
-            f"Unknown discriminator_loss: expected one of {', '.join(DISCRIMINATOR_LOSSES)}. "
+            f"Unknown discriminator_loss: expected one of {', '.join(DISCRIMINATOR_LOSS_NAMES)}. "
             f"Received: discriminator_loss={c.discriminator_loss!r}"
         )
-    if c.generator_loss not in GENERATOR_LOSSES:
+    if c.generator_loss not in GENERATOR_LOSS_NAMES:
         raise ValueError(
-            f"Unknown generator_loss: expected one of {', '.join(GENERATOR_LOSSES)}. "
+            f"Unknown generator_loss: expected one of {', '.join(GENERATOR_LOSS_NAMES)}. "
             f"Received: generator_loss={c.generator_loss!r}"
         )
     if c.optimizer not in OPTIMIZERS:
@@ -170,6 +190,22 @@ def _validate(c: TrainConfig) -> None:
         raise ValueError(f"clip_value must be positive or None (no clipping). Received: clip_value={c.clip_value!r}")
     if not isinstance(c.gp_weight, (int, float)) or c.gp_weight < 0:
         raise ValueError(f"gp_weight must be >= 0 (0: no penalty). Received: gp_weight={c.gp_weight!r}")
+    if c.simultaneous_update and c.n_critic != 1:
+        raise ValueError(
+            "simultaneous_update takes both gradients from one forward pass, so it needs n_critic=1. "
+            f"Received: n_critic={c.n_critic}, simultaneous_update=True"
+        )
+    if c.gp_weight > 0 and c.d_batch_norm:
+        raise ValueError(
+            "A gradient penalty needs a critic without batch normalization: the penalty constrains the "
+            "gradient norm of each example's score, and batch norm makes each score depend on the other "
+            "examples of the batch (Gulrajani et al. 2017, section 4). Expected d_batch_norm=False with "
+            f"gp_weight > 0. Received: gp_weight={c.gp_weight!r}, d_batch_norm=True"
+        )
+    if not isinstance(c.ema, (int, float)) or isinstance(c.ema, bool) or not 0 <= c.ema < 1:
+        raise ValueError(f"ema must be a decay in [0, 1) (0: no moving average). Received: ema={c.ema!r}")
+    if c.precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision: expected one of {', '.join(PRECISIONS)}. Received: precision={c.precision!r}")
     if int(c.num_samples**0.5) ** 2 != c.num_samples:
         raise ValueError(f"num_samples must be a square number (the grid is square). Received: num_samples={c.num_samples}")
 

@@ -25,13 +25,15 @@ import gzip
 import os
 import struct
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 DATASETS = ("mnist", "fashion_mnist")
 SPLITS = ("train", "test")
 DATA_DIR_ENV = "GANLIB_DATA_DIR"
+IMAGE_SHAPE = (28, 28, 1)  # every image ganlib trains on or evaluates: [28, 28, 1], values in [-1, 1]
+NUM_CLASSES = 10
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -258,32 +260,32 @@ def make_pipeline(
     *,
     seed: int,
     epoch: int = 0,
-    shuffle: bool = True,
-    cache: bool = True,
-    drop_remainder: bool = True,
+    labels: np.ndarray | None = None,
 ):
-    """Build the tf.data pipeline for one epoch: cache, seeded shuffle, batch, prefetch (2 batches).
+    """Build the tf.data pipeline for one epoch: cache, seeded shuffle, batch (dropping the remainder), prefetch.
 
     The shuffle seed is derived from ``(seed, epoch)``, so the order of every epoch
     is fixed by the run's seed alone: a run resumed at epoch ``k`` sees the same
-    batches as an uninterrupted run does at epoch ``k``.
+    batches as an uninterrupted run does at epoch ``k``. The shuffle buffer holds the
+    whole data set (a uniform permutation); the last short batch is dropped, so every
+    step sees ``batch_size`` examples and the train step is traced once.
 
     Args:
         images: float32 ``[N, H, W, C]`` in [-1, 1].
-        batch_size: examples per batch, ``1 <= batch_size``; with ``drop_remainder``
-            it must not exceed N.
+        batch_size: examples per batch, ``1 <= batch_size <= N``. A generator iteration
+            of a critic trained ``n_critic`` times takes ``n_critic`` real batches, so the
+            loop asks for batches of ``n_critic * config.batch_size`` images.
         seed: the run's seed.
         epoch: 0-based epoch index, mixed into the shuffle seed.
-        shuffle: shuffle with a buffer of the whole data set (uniform permutation).
-        cache: cache the decoded tensors in memory after the first pass.
-        drop_remainder: drop the last short batch, so every step sees ``batch_size``
-            examples and the train step is traced once.
+        labels: optional int ``[N]`` class labels (conditional GANs), shuffled with their images.
 
     Returns:
-        A ``tf.data.Dataset`` of float32 batches ``[batch_size, H, W, C]``.
+        A ``tf.data.Dataset`` of float32 batches ``[batch_size, H, W, C]``; with ``labels``,
+        of dicts ``{"real": [batch_size, H, W, C], "labels": int32 [batch_size]}``.
 
     Raises:
-        ValueError: empty ``images``, ``batch_size`` < 1, or fewer images than one batch.
+        ValueError: empty ``images``, ``batch_size`` < 1, fewer images than one batch, or
+            ``labels`` not of shape ``[N]``.
     """
     import tensorflow as tf
 
@@ -292,23 +294,63 @@ def make_pipeline(
         raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size}")
     if n == 0:
         raise ValueError("Expected at least one image to build a pipeline. Received: 0 images")
-    if drop_remainder and n < batch_size:
+    if n < batch_size:
         raise ValueError(
             f"The data set is smaller than one batch: expected at least batch_size={batch_size} images, "
             f"received {n}. Use a smaller --batch-size or a larger --train-size."
         )
-    ds = tf.data.Dataset.from_tensor_slices(images)
-    if cache:
-        ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(n, seed=_epoch_seed(seed, epoch), reshuffle_each_iteration=False)
+    if labels is None:
+        ds = tf.data.Dataset.from_tensor_slices(images)
+    else:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"Expected one label per image, shape [{n}]. Received: labels.shape={list(labels.shape)}")
+        ds = tf.data.Dataset.from_tensor_slices({"real": images, "labels": labels.astype(np.int32)})
+    ds = ds.cache().shuffle(n, seed=_epoch_seed(seed, epoch), reshuffle_each_iteration=False)
     # The data sit in memory, so there is nothing for tf.data's autotuner to tune; with it on, deleting an
     # exhausted shuffle+prefetch iterator sometimes blocked for ~5 s (measured on TF 2.21), once per epoch.
     options = tf.data.Options()
     options.autotune.enabled = False
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(2).with_options(options)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(2).with_options(options)
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
     # A fixed mixing of (seed, epoch) into one 63-bit int, independent of Python's hash randomization.
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def check_images(images: Any, *, min_images: int = 1) -> np.ndarray:
+    """Validate images for training or evaluation: float ``[N, 28, 28, 1]`` in [-1, 1], finite, N >= ``min_images``.
+
+    The one image check of ganlib: the training loop and the metrics both call it.
+
+    Args:
+        images: array-like to check.
+        min_images: the fewest images accepted (2 for a covariance).
+
+    Returns:
+        The images as a float32 array.
+
+    Raises:
+        ValueError: wrong rank or shape, non-float dtype (for example uint8 0..255), NaN or
+            infinite values, values outside [-1, 1], or fewer than ``min_images`` images;
+            the message says what was expected and what was received.
+    """
+    arr = np.asarray(images)
+    if arr.ndim != 4 or arr.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"Expected images of shape [N, 28, 28, 1]. Received: shape={list(arr.shape)}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        hint = " (uint8 pixels in 0..255? convert with ganlib.data.to_unit_range)" if arr.dtype == np.uint8 else ""
+        raise ValueError(f"Expected float images in [-1, 1]. Received: dtype={arr.dtype}{hint}")
+    if len(arr) < min_images:
+        raise ValueError(f"Expected at least {min_images} images. Received: {len(arr)} images")
+    if arr.size:
+        if not np.isfinite(arr).all():
+            raise ValueError("Expected finite images in [-1, 1]. Received: images containing NaN or infinity")
+        lo, hi = float(arr.min()), float(arr.max())
+        if lo < -1.0 - 1e-6 or hi > 1.0 + 1e-6:
+            raise ValueError(
+                f"Expected images with values in [-1, 1]. Received values in [{lo:g}, {hi:g}]"
+                + (" (0..255 pixels? use ganlib.data.to_unit_range)" if hi > 1.5 else "")
+            )
+    return arr.astype(np.float32, copy=False)

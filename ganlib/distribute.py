@@ -1,12 +1,13 @@
 """tf.distribute strategies for training on several GPUs, a TPU or several machines.
 
-The train step (:func:`ganlib.train.make_train_step`) and loop
-(:func:`ganlib.train.train`) run unchanged under any ``tf.distribute.Strategy``:
+The train step (:func:`ganlib.step.make_train_step`) and loop
+(:func:`ganlib.loop.train`) run unchanged under any ``tf.distribute.Strategy``:
 
-* :func:`ganlib.train.build_gan` creates the networks, optimizers, noise
+* :func:`ganlib.state.build_gan` creates the networks, optimizers, noise
   generator and checkpointed variables under ``strategy.scope()``;
 * the loop feeds ``strategy.experimental_distribute_dataset(pipeline)``, which
-  splits each global batch of ``config.batch_size`` images evenly over the replicas;
+  splits each global batch of ``n_critic * config.batch_size`` images evenly over the replicas
+  (the step's interleaved layout gives each replica its share of every critic update's batch);
 * each replica draws its own noise (a ``tf.random.Generator`` created in a
   strategy's scope gives each replica a different stream) and divides its mean
   losses by the number of replicas, so that the optimizer's sum of the

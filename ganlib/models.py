@@ -19,7 +19,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-IMAGE_SHAPE = (28, 28, 1)
+from ganlib.data import IMAGE_SHAPE
 
 
 def _check_positive(**values: int) -> None:

@@ -31,7 +31,7 @@ def test_help_documents_every_train_flag_with_its_default(capsys):
         assert flag in flags
     for flag in flags:
         assert flag in text
-    assert "(default: 5)" in text and "(default: 64)" in text and "(default: dcgan)" in text
+    assert "(5 for every preset)" in text and "(default: dcgan)" in text
     assert "wgan: 5e-05" in text and "wgan: 16" in text  # per-preset defaults: learning rate, batch size
 
 
@@ -42,11 +42,27 @@ def test_help_documents_every_train_flag_with_its_default(capsys):
         (["--preset", "wgan", "--batch-size", "64", "--n-critic", "2"], dict(batch_size=64, n_critic=2)),
         (["--preset", "dcgan"], dict(batch_size=64, n_critic=1, clip_value=None)),
         (["--preset", "wgan-gp", "--d-lr", "3e-4"], dict(batch_size=64, d_learning_rate=3e-4, gp_weight=10.0)),
+        (["--preset", "wgan", "--clip-value", "none", "--optimizer", "adam"], dict(clip_value=None, optimizer="adam")),
+        (["--preset", "dcgan", "--no-d-batch-norm", "--simultaneous-update", "--precision", "mixed_bfloat16"],
+         dict(d_batch_norm=False, simultaneous_update=True, precision="mixed_bfloat16")),
     ],
 )
 def test_flags_override_the_preset_and_omitted_flags_keep_it(argv, expected):
     config = train_config(build_parser().parse_args(["train", *argv]))
     assert {k: getattr(config, k) for k in expected} == expected
+
+
+def test_every_config_field_has_a_train_flag():
+    import dataclasses
+
+    from ganlib.cli import NO_FLAG_FIELDS
+    from ganlib.config import TrainConfig
+
+    train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
+    dests = {a.dest for a in train_parser._actions}
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert fields - NO_FLAG_FIELDS <= dests, sorted(fields - NO_FLAG_FIELDS - dests)
+    assert NO_FLAG_FIELDS <= fields  # no stale exclusion
 
 
 @pytest.mark.parametrize(
@@ -58,6 +74,8 @@ def test_flags_override_the_preset_and_omitted_flags_keep_it(argv, expected):
         (["train", "--dataset", "cifar10"], "invalid choice: 'cifar10'"),
         (["train", "--g-lr", "fast"], "expected a positive number, received 'fast'"),
         (["train", "--num-samples", "10"], "num_samples must be a square number"),
+        (["train", "--preset", "wgan-gp", "--d-batch-norm"], "Received: gp_weight=10.0, d_batch_norm=True"),
+        (["train", "--beta-1", "1"], "--beta-1: expected a number in [0, 1), received 1.0"),
         (["fly"], "invalid choice: 'fly'"),
         ([], "required"),
     ],
@@ -118,7 +136,7 @@ def test_divergence_exits_3_naming_epoch_step_and_kept_checkpoint(tmp_path, fake
     import tensorflow as tf
 
     from ganlib import losses
-    from ganlib.train import load_run
+    from ganlib.state import load_run
 
     out = tmp_path / "run"
     common = ["--out", str(out), "--data-dir", str(fake_data_dir), "--train-size", "64", "--batch-size", "32",

@@ -40,11 +40,12 @@ def _one_run(strategy, optimizer: str, n_critic: int, steps: int, jit: bool) -> 
 
     from ganlib import losses as L
     from ganlib.models import build_critic
-    from ganlib.train import make_train_function, make_train_step
+    from ganlib.step import make_train_function, make_train_step
 
     rng = np.random.default_rng(0)
-    real = rng.uniform(-1, 1, (steps * GLOBAL_BATCH, 28, 28, 1)).astype(np.float32)
-    z = rng.standard_normal((steps * GLOBAL_BATCH, n_critic, LATENT)).astype(np.float32)
+    # Per example: its n_critic real images (one per critic update) and n_critic + 1 latent vectors.
+    real = rng.uniform(-1, 1, (steps * GLOBAL_BATCH, n_critic, 28, 28, 1)).astype(np.float32)
+    z = rng.standard_normal((steps * GLOBAL_BATCH, n_critic + 1, LATENT)).astype(np.float32)
     keras.utils.set_random_seed(0)
     with strategy.scope():
         g, d = _tiny_generator(), build_critic(4)
@@ -57,7 +58,9 @@ def _one_run(strategy, optimizer: str, n_critic: int, steps: int, jit: bool) -> 
                                generator_loss=L.non_saturating_generator_loss, latent_dim=LATENT,
                                n_critic=n_critic, jit_compile=jit)
     run = make_train_function(step, strategy=strategy, steps_per_execution=steps)
-    dataset = tf.data.Dataset.from_tensor_slices((real, z)).batch(GLOBAL_BATCH, drop_remainder=True)
+    # The step's interleaved layout: rows b * n_critic + i of `real` are example b's image for critic update i.
+    dataset = tf.data.Dataset.from_tensor_slices((real, z)).batch(GLOBAL_BATCH, drop_remainder=True).map(
+        lambda r, zz: (tf.reshape(r, [-1, 28, 28, 1]), zz))
     stats = run(iter(strategy.experimental_distribute_dataset(dataset)))
     return {"weights": [v.numpy() for v in g.weights + d.weights], "d_loss": stats["d_loss"].numpy(),
             "g_loss": stats["g_loss"].numpy(), "d_iterations": int(d_opt.iterations.numpy())}
@@ -83,7 +86,8 @@ def _report() -> dict:
     import numpy as np
 
     from ganlib.config import get_config
-    from ganlib.train import build_gan, train
+    from ganlib.state import build_gan
+    from ganlib.train import train
 
     two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     one = tf.distribute.get_strategy()
@@ -117,9 +121,12 @@ def _report() -> dict:
     gan = build_gan(get_config("wgan", latent_dim=LATENT, g_filters=4, d_filters=4, d_learning_rate=0.05,
                                n_critic=2), strategy=two)
     images = np.random.default_rng(1).uniform(-1, 1, (32, 28, 28, 1)).astype(np.float32)
-    # jit_compile=True is asked for and must be ignored on two replicas (it would fail there).
-    stats = gan.train_function(jit_compile=True)(iter(two.experimental_distribute_dataset(
-        tf.data.Dataset.from_tensor_slices(images).batch(16, drop_remainder=True))))
+    # XLA is not supported on two replicas (it would fail there); the loop asks xla_supported as here.
+    from ganlib.step import make_train_function, xla_supported
+
+    report["xla_supported_on_two"] = xla_supported(two)
+    stats = make_train_function(gan.train_step(jit_compile=xla_supported(two)), strategy=two)(iter(
+        two.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(images).batch(32, drop_remainder=True))))
     report["clipped_max_abs_weight"] = max(float(np.abs(v.numpy()).max()) for v in gan.discriminator.trainable_variables)
     report["wgan_losses_finite"] = bool(np.isfinite(stats["d_loss"].numpy()).all())
     out = Path(sys.argv[1])
@@ -169,6 +176,7 @@ def test_replicas_draw_different_noise(report):
 
 def test_clipping_and_loop_under_two_replicas(report):
     assert report["clipped_max_abs_weight"] <= 0.01 + 1e-7 and report["wgan_losses_finite"]
+    assert report["xla_supported_on_two"] is False
     assert report["loop_epochs"] == [1, 2] and report["loop_losses_finite"]
     assert report["loop_checkpoint"].endswith("ckpt-2")
     assert "multiple of the number of replicas (2). Received: batch_size=7" in report["odd_batch_error"]
@@ -182,7 +190,8 @@ def test_k_steps_per_call_equal_k_calls(tiny_config, tiny_images):
     import tensorflow as tf
 
     from ganlib.data import make_pipeline
-    from ganlib.train import build_gan, make_train_function
+    from ganlib.state import build_gan
+    from ganlib.step import make_train_function
 
     weights = []
     for k in (1, 3):

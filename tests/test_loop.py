@@ -80,7 +80,7 @@ def test_foreign_directory_is_refused(tmp_path, tiny_config, tiny_images):
         (np.zeros((48, 28, 28), np.float32), r"shape \[N, 28, 28, 1\]. Received: shape=\[48, 28, 28\]"),
         (np.zeros((48, 28, 28, 1), np.uint8), "Received: dtype=uint8"),
         (np.full((48, 28, 28, 1), 255.0, np.float32), r"values in \[-1, 1\]. Received values in \[255, 255\]"),
-        (np.zeros((8, 28, 28, 1), np.float32), "smaller than one batch.*batch_size=16.*received 8"),
+        (np.zeros((8, 28, 28, 1), np.float32), r"smaller than one generator iteration.*= 1 \* 16 = 16 images, received 8"),
     ],
 )
 def test_bad_images_are_refused(tmp_path, tiny_config, images, message):
@@ -100,3 +100,57 @@ def test_divergence_stops_with_message_and_keeps_checkpoint(tmp_path, tiny_confi
     assert int(gan.epoch.numpy()) == 1
     assert [int(r["epoch"]) for r in read_csv(RunDir(out).history)] == [1]
     assert all(np.isfinite(w.numpy()).all() for w in gan.generator.weights)
+
+
+@pytest.mark.parametrize("change,message", [(dict(precision="mixed_bfloat16"), "precision: run has 'float32'"),
+                                            (dict(num_replicas=2), "num_replicas: run has 1")])
+def test_resume_under_another_precision_or_replica_count_is_refused(tmp_path, tiny_config, change, message):
+    from ganlib.runs import prepare_run_dir
+
+    out = tmp_path / "run"
+    prepare_run_dir(out, tiny_config)
+    assert json.loads(RunDir(out).config.read_text())["precision"] == "float32"
+    with pytest.raises(RunDirError, match=message):
+        prepare_run_dir(out, _with(tiny_config, **change))
+
+
+def test_an_epoch_is_one_critic_pass_over_the_data(tmp_path, tiny_images):
+    from ganlib.config import get_config
+
+    config = get_config("wgan-gp", epochs=1, batch_size=8, latent_dim=8, g_filters=8, d_filters=8, num_samples=4,
+                        n_critic=3)
+    history = train(config, tmp_path / "run", images=tiny_images, progress=False)
+    # 48 images, 3 critic updates of 8 images per generator iteration: 2 generator iterations per epoch.
+    assert len(read_csv(RunDir(tmp_path / "run").steps)) == 48 // (3 * 8)
+    assert history[0]["images_per_second"] > 0
+    with pytest.raises(ValueError, match=r"n_critic \* batch_size = 3 \* 32 = 96 images, received 48"):
+        train(_with(config, batch_size=32), tmp_path / "other", images=tiny_images, progress=False)
+
+
+def test_callbacks_see_every_step_once_across_a_resume(tmp_path, tiny_config, tiny_images):
+    from ganlib.loop import Callback
+
+    class Recorder(Callback):
+        def __init__(self):
+            self.begins, self.steps, self.epochs, self.ends = [], [], [], 0
+
+        def on_train_begin(self, gan, run, step, steps_per_epoch):
+            self.begins.append((step, steps_per_epoch, run.root.name))
+
+        def on_step_end(self, gan, step, stats):
+            self.steps.append(step)
+            assert np.isfinite(stats["g_loss"])
+
+        def on_epoch_end(self, gan, row):
+            self.epochs.append(int(row["epoch"]))
+            return {"recorded": len(self.steps)}
+
+        def on_train_end(self, gan, history):
+            self.ends += 1
+
+    out, rec = tmp_path / "run", Recorder()
+    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False, callbacks=[rec])
+    history = train(tiny_config, out, images=tiny_images, progress=False, callbacks=[rec])
+    assert rec.begins == [(0, 3, "run"), (3, 3, "run")]
+    assert rec.steps == [1, 2, 3, 4, 5, 6] and rec.epochs == [1, 2] and rec.ends == 2
+    assert [r["recorded"] for r in history] == [3, 6]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ganlib.train import build_gan
+from ganlib.config import TrainConfig
+from ganlib.state import build_gan
 
 
 def _flat(model) -> np.ndarray:
@@ -15,7 +16,7 @@ def _flat(model) -> np.ndarray:
 
 
 def _one_step_update(config, precision: str, real: np.ndarray, z: np.ndarray):
-    gan = build_gan(config, precision=precision)
+    gan = build_gan(TrainConfig(**{**config.to_dict(), "precision": precision}))
     before = _flat(gan.generator), _flat(gan.discriminator)
     stats = gan.train_step()(tf.constant(real), tf.constant(z))
     return gan, stats, (_flat(gan.generator) - before[0], _flat(gan.discriminator) - before[1])
@@ -24,7 +25,7 @@ def _one_step_update(config, precision: str, real: np.ndarray, z: np.ndarray):
 @pytest.mark.parametrize("precision,compute", [("mixed_float16", "float16"), ("mixed_bfloat16", "bfloat16")])
 def test_mixed_step_moves_weights_like_float32_step(tiny_config, tiny_images, precision, compute):
     real = tiny_images[:16]
-    z = np.random.default_rng(0).standard_normal((16, 1, tiny_config.latent_dim)).astype(np.float32)
+    z = np.random.default_rng(0).standard_normal((16, 2, tiny_config.latent_dim)).astype(np.float32)
     _, ref_stats, ref_update = _one_step_update(tiny_config, "float32", real, z)
     gan, stats, update = _one_step_update(tiny_config, precision, real, z)
 
@@ -49,4 +50,4 @@ def test_mixed_step_moves_weights_like_float32_step(tiny_config, tiny_images, pr
 
 def test_unknown_precision_is_refused(tiny_config):
     with pytest.raises(ValueError, match="precision='float8'"):
-        build_gan(tiny_config, precision="float8")
+        TrainConfig(**{**tiny_config.to_dict(), "precision": "float8"})

@@ -1,4 +1,4 @@
-"""A real training process killed with SIGKILL in the middle of an epoch resumes exactly."""
+"""A real training process killed with SIGKILL in the middle of an epoch resumes exactly (generator EMA included)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ N_TRAIN, BATCH = 4000, 16
 def _command(out, data_dir):
     return [sys.executable, "-m", "ganlib", "train", "--out", str(out), "--data-dir", str(data_dir),
             "--batch-size", str(BATCH), "--latent-dim", "8", "--g-filters", "16", "--d-filters", "16",
-            "--num-samples", "4", "--epochs", str(EPOCHS), "--seed", "5", "--no-jit", "--deterministic"]
+            "--num-samples", "4", "--epochs", str(EPOCHS), "--seed", "5", "--no-jit", "--deterministic", "--ema", "0.9"]
 
 
 def _env():
@@ -85,7 +85,9 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
     a, _ = load_run(killed)
     b, _ = load_run(straight)
     assert int(a.epoch.numpy()) == int(b.epoch.numpy()) == EPOCHS
-    for x, y in zip(a.generator.weights + a.discriminator.weights, b.generator.weights + b.discriminator.weights):
+    assert a.ema_generator is not None and b.ema_generator is not None
+    for x, y in zip(a.generator.weights + a.discriminator.weights + a.ema_generator.weights,
+                    b.generator.weights + b.discriminator.weights + b.ema_generator.weights):
         np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
     for x, y in zip(a.g_optimizer.variables + a.d_optimizer.variables, b.g_optimizer.variables + b.d_optimizer.variables):
         np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)

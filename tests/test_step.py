@@ -1,4 +1,4 @@
-"""The train step: shapes, finiteness, which network each update touches, seeding, presets."""
+"""The train step: Algorithm 1 in closed form, shapes, finiteness, which network each update touches, seeding, presets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from ganlib import losses as L
 from ganlib.config import PRESETS, get_config
-from ganlib.train import STEP_KEYS, build_gan, make_train_step
+from ganlib.state import build_gan
+from ganlib.step import STEP_KEYS, make_train_step
 
 
 def _weights(model):
@@ -56,7 +57,7 @@ def test_discriminator_update_leaves_generator_unchanged_and_vice_versa(tiny_con
 
 def test_each_optimizer_updates_only_its_network(tiny_config, tiny_images):
     gan = build_gan(get_config("wgan-gp", latent_dim=8, g_filters=8, d_filters=8, n_critic=3))
-    gan.train_step()(tf.constant(tiny_images[:16]))
+    gan.train_step()(tf.constant(tiny_images[:48]))
     assert int(gan.d_optimizer.iterations.numpy()) == 3 and int(gan.g_optimizer.iterations.numpy()) == 1
     g_ids = {id(v) for v in gan.generator.trainable_variables}
     d_ids = {id(v) for v in gan.discriminator.trainable_variables}
@@ -73,7 +74,7 @@ def test_noise_batch_follows_real_batch(tiny_config, tiny_images):
 def test_clipped_critic_weights_stay_in_bounds(tiny_images):
     gan = build_gan(get_config("wgan", latent_dim=8, g_filters=8, d_filters=8, n_critic=2,
                                d_learning_rate=0.05))
-    gan.train_step()(tf.constant(tiny_images[:16]))
+    gan.train_step()(tf.constant(tiny_images[:32]))
     for v in gan.discriminator.trainable_variables:
         assert np.abs(v.numpy()).max() <= 0.01 + 1e-7, v.path
 
@@ -88,9 +89,10 @@ def test_gradient_penalty_is_reported(tiny_images):
     "preset,jit", [(p, False) for p in PRESETS] + [("wgan", True), ("wgan-gp", True)],
 )
 def test_every_preset_steps(preset, jit, tiny_images):
-    # XLA is checked on the two presets whose steps add ops to the shared path (clipping, the penalty).
-    gan = build_gan(get_config(preset, latent_dim=8, g_filters=8, d_filters=8))
-    stats = gan.train_step(jit_compile=jit)(tf.constant(tiny_images[:8]))
+    # XLA is checked on the two presets whose steps add ops to the shared path (clipping, the penalty), with
+    # n_critic=2: the critic updates are unrolled, and compiling five of them costs ~25 s for no more coverage.
+    gan = build_gan(get_config(preset, latent_dim=8, g_filters=8, d_filters=8, **({"n_critic": 2} if jit else {})))
+    stats = gan.train_step(jit_compile=jit)(tf.constant(tiny_images[: 8 * gan.config.n_critic]))
     assert all(np.isfinite(v.numpy()) for v in stats.values()), (preset, jit, stats)
 
 
@@ -137,3 +139,78 @@ def test_discriminator_approaches_optimum_on_1d_toy():
     d_star = p_data / (p_data + p_g)
     d = tf.sigmoid(disc(x)).numpy()
     assert np.abs(d - d_star).max() < 0.05, np.c_[x, d, d_star]
+
+
+# Algorithm 1 in closed form: a bias-only generator G(z) = z + b, a linear critic D(x) = w . x, the
+# Wasserstein losses and plain SGD. Then grad_w L_D = mean(fake) - mean(real) and grad_b L_G = -w, so every
+# update can be written down in NumPy.
+
+
+class _AddBias(keras.layers.Layer):
+    def build(self, input_shape):
+        self.b = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="b")
+
+    def call(self, z):
+        return z + self.b
+
+
+def _linear_wgan(dim: int, w0: np.ndarray, b0: np.ndarray):
+    g = keras.Sequential([keras.Input((dim,)), _AddBias()])
+    d = keras.Sequential([keras.Input((dim,)), keras.layers.Dense(1, use_bias=False)])
+    g.set_weights([b0])
+    d.set_weights([w0[:, None]])
+    return g, d
+
+
+@pytest.mark.parametrize("clip_value", [None, 0.5])
+def test_alternating_step_is_algorithm_1_in_closed_form(clip_value):
+    dim, batch, n_critic, lr_d, lr_g = 3, 4, 2, 0.1, 0.05
+    rng = np.random.default_rng(0)
+    w0 = np.array([1.0, -0.2, 0.3], np.float32)  # |w0[0]| > 0.5: clipped before the first update
+    b0 = np.array([0.1, 0.2, -0.3], np.float32)
+    real = rng.normal(2.0, 1.0, (n_critic * batch, dim)).astype(np.float32)
+    z = rng.normal(0.0, 1.0, (batch, n_critic + 1, dim)).astype(np.float32)
+    g, d = _linear_wgan(dim, w0, b0)
+    step = make_train_step(g, d, keras.optimizers.SGD(lr_g), keras.optimizers.SGD(lr_d),
+                           discriminator_loss=L.wasserstein_discriminator_loss,
+                           generator_loss=L.wasserstein_generator_loss, latent_dim=dim, n_critic=n_critic,
+                           clip_value=clip_value)
+    step(tf.constant(real), tf.constant(z))
+
+    clip = (lambda w: np.clip(w, -clip_value, clip_value)) if clip_value else (lambda w: w)
+    w = clip(w0)  # the reference WGAN code clamps before each critic iteration, the first one included
+    for i in range(n_critic):  # each critic update on its own real batch and its own noise
+        fake_mean = (z[:, i] + b0).mean(axis=0)
+        w = clip(w - lr_d * (fake_mean - real[i::n_critic].mean(axis=0)))  # rows i, i + n_critic, ...
+    b = b0 + lr_g * w  # the generator sees the critic after its last update
+    np.testing.assert_allclose(d.get_weights()[0][:, 0], w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g.get_weights()[0], b, rtol=1e-5, atol=1e-6)
+    # A generator updated from a forward pass before the last critic update would have seen another critic.
+    w_before_last = clip(clip(w0) - lr_d * ((z[:, 0] + b0).mean(0) - real[0::n_critic].mean(0)))
+    assert not np.allclose(g.get_weights()[0], b0 + lr_g * w_before_last, atol=1e-4)
+
+
+def test_simultaneous_step_takes_both_gradients_at_the_same_parameters():
+    dim, batch, lr_d, lr_g = 3, 4, 0.1, 0.05
+    rng = np.random.default_rng(1)
+    w0, b0 = rng.normal(size=dim).astype(np.float32), rng.normal(size=dim).astype(np.float32)
+    real = rng.normal(2.0, 1.0, (batch, dim)).astype(np.float32)
+    z = rng.normal(0.0, 1.0, (batch, 1, dim)).astype(np.float32)
+    g, d = _linear_wgan(dim, w0, b0)
+    step = make_train_step(g, d, keras.optimizers.SGD(lr_g), keras.optimizers.SGD(lr_d),
+                           discriminator_loss=L.wasserstein_discriminator_loss,
+                           generator_loss=L.wasserstein_generator_loss, latent_dim=dim, simultaneous=True)
+    step(tf.constant(real), tf.constant(z))
+    np.testing.assert_allclose(d.get_weights()[0][:, 0], w0 - lr_d * ((z[:, 0] + b0).mean(0) - real.mean(0)),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g.get_weights()[0], b0 + lr_g * w0, rtol=1e-5, atol=1e-6)  # the critic before its update
+
+
+def test_step_refuses_bad_shapes_and_combinations(tiny_config, tiny_images):
+    gan = build_gan(get_config("wgan-gp", latent_dim=8, g_filters=8, d_filters=8, n_critic=3))
+    with pytest.raises(ValueError, match=r"n_critic=3 real batches .* Received: real.shape\[0\]=16"):
+        gan.train_step()(tf.constant(tiny_images[:16]))
+    with pytest.raises(ValueError, match="expected n_critic=1. Received: n_critic=3"):
+        _step_for(gan, simultaneous=True)
+    with pytest.raises(ValueError, match="unconditional networks"):
+        build_gan(tiny_config).train_step()(tf.constant(tiny_images[:16]), labels=tf.zeros([16], tf.int32))

@@ -1,0 +1,249 @@
+"""The training loop: epochs of train steps, sample grids, GIF, loss curves, history, checkpoints and resume.
+
+:func:`train` runs the step of :mod:`ganlib.step` on the state of
+:mod:`ganlib.state` over epochs of the data, and after every epoch writes a
+sample grid of the fixed latent batch, the training GIF, the loss plot, the
+history and a checkpoint into a run directory (:mod:`ganlib.runs`). Running
+it again on the same directory resumes from the last checkpoint.
+
+The loop knows nothing of evaluation: callers add per-epoch work (for example
+:func:`ganlib.metrics.epoch_evaluator`) through ``on_epoch_end`` hooks, as
+:func:`ganlib.train.train` does for ``config.eval_every``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from typing import Callable, Iterable
+
+import numpy as np
+import tensorflow as tf
+
+from ganlib.config import TrainConfig
+from ganlib.data import check_images, load_dataset, make_pipeline
+from ganlib.runs import RunDir, prepare_run_dir, read_csv, write_csv
+from ganlib.state import GAN, build_gan
+from ganlib.step import STEP_KEYS, make_train_function, xla_supported
+from ganlib.viz import make_gif, plot_losses, save_image_grid
+
+EpochHook = Callable[[GAN, dict], "dict[str, float] | None"]
+
+
+class Callback:
+    """Per-run work plugged into :func:`train` without growing the loop: override what you need.
+
+    ``step`` counts generator iterations since the run started (it continues across a
+    resume: a run resumed after epoch ``k`` goes on from ``k * steps_per_epoch``).
+    Hooks are called in the order the callbacks are given.
+    """
+
+    def on_train_begin(self, gan: GAN, run: RunDir, step: int, steps_per_epoch: int) -> None:
+        """Before the first step of this call of :func:`train` (``step`` steps are already done)."""
+
+    def on_step_end(self, gan: GAN, step: int, stats: dict[str, float]) -> None:
+        """After generator iteration ``step`` (1-based), with its float statistics (see ``STEP_KEYS``)."""
+
+    def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> dict[str, float] | None:
+        """After an epoch's sample grid and before its checkpoint; returned values join the history row."""
+        return None
+
+    def on_train_end(self, gan: GAN, history: list[dict[str, float]]) -> None:
+        """After the last epoch of this call (also when nothing was left to train)."""
+
+
+class _EpochHookCallback(Callback):
+    def __init__(self, hook: EpochHook):
+        self.hook = hook
+
+    def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> dict[str, float] | None:
+        return self.hook(gan, row)
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | os.PathLike,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    images: np.ndarray | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    jit_compile: bool = False,
+    steps_per_execution: int = 1,
+    strategy: tf.distribute.Strategy | None = None,
+    gif_fps: float = 2.0,
+    max_to_keep: int = 3,
+    on_epoch_end: EpochHook | Iterable[EpochHook] | None = None,
+    callbacks: Iterable[Callback] = (),
+) -> list[dict[str, float]]:
+    """Train a GAN, writing sample grids, a GIF, loss curves, history and checkpoints to ``out_dir``.
+
+    Running it again on the same ``out_dir`` with the same config resumes from
+    the last checkpoint (``config.epochs`` may be raised to train longer). The
+    run's outputs are described in :mod:`ganlib.runs`. An epoch is one pass of
+    the critic over the data: ``N // (n_critic * batch_size)`` generator iterations,
+    each taking ``n_critic`` real batches (see :func:`ganlib.step.make_train_step`).
+
+    Args:
+        config: the run's settings (see :func:`ganlib.config.get_config`); its
+            ``num_replicas`` is set from ``strategy`` and recorded in ``config.json``.
+        out_dir: the run directory.
+        data_dir: offline data directory (see :func:`ganlib.data.load_dataset`); used
+            when ``images`` is None.
+        images: float32 ``[N, 28, 28, 1]`` in [-1, 1] to train on instead of loading
+            ``config.dataset`` (``config.train_size`` still applies).
+        overwrite: delete a previous run in ``out_dir`` instead of refusing.
+        progress: show a progress bar per epoch with live losses.
+        jit_compile: compile the train step with XLA.
+        steps_per_execution: train steps per ``tf.function`` call (see
+            :func:`ganlib.step.make_train_function`); the per-step losses are still logged.
+        strategy: a ``tf.distribute.Strategy`` to train under (see
+            :func:`ganlib.distribute.get_strategy`); ``config.batch_size`` is the global
+            batch, split evenly over the replicas. None: the current (default) strategy.
+        gif_fps: frames per second of the training GIF.
+        max_to_keep: checkpoints kept by the CheckpointManager.
+        on_epoch_end: one hook or several, ``f(gan, row)``, called in order after each
+            epoch's sample grid and before its checkpoint; the values of the dict a hook
+            returns are added to the epoch's history row.
+        callbacks: :class:`Callback` objects (per-step and per-run work), called after the
+            ``on_epoch_end`` hooks.
+
+    Returns:
+        The history: one dict per completed epoch (``epoch``, mean step values, ``seconds``,
+        ``images_per_second`` (real images through the critic per second), and what the hooks added).
+
+    Raises:
+        RunDirError: ``out_dir`` holds another run (other settings, precision or replica
+            count) or is not writable.
+        ValueError: images of the wrong shape, dtype or range, fewer than one generator
+            iteration's ``n_critic * batch_size`` images, or a batch size not divisible by
+            the number of replicas.
+        DivergenceError: a loss became non-finite (the last good checkpoint is kept).
+    """
+    strategy = strategy if strategy is not None else tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        # The 1/replicas loss scaling of make_train_step assumes equal shares of the global batch.
+        raise ValueError(
+            f"The batch size must be a multiple of the number of replicas ({replicas}). "
+            f"Received: batch_size={config.batch_size}"
+        )
+    config = dataclasses.replace(config, num_replicas=replicas)
+    hooks = [] if on_epoch_end is None else [on_epoch_end] if callable(on_epoch_end) else list(on_epoch_end)
+    callbacks = [_EpochHookCallback(h) for h in hooks] + list(callbacks)
+    run = prepare_run_dir(out_dir, config, overwrite=overwrite)
+    if images is None:
+        images = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.train_size).images
+    else:
+        images = check_images(images)
+        if config.train_size is not None:
+            images = images[: config.train_size]
+    per_iteration = config.n_critic * config.batch_size
+    if len(images) < per_iteration:
+        raise ValueError(
+            f"The training set is smaller than one generator iteration: expected at least n_critic * batch_size = "
+            f"{config.n_critic} * {config.batch_size} = {per_iteration} images, received {len(images)}. "
+            f"Use a smaller --batch-size or a larger --train-size."
+        )
+
+    gan = build_gan(config, strategy=strategy)
+    manager = tf.train.CheckpointManager(gan.checkpoint(), run.checkpoints, max_to_keep=max_to_keep)
+    if manager.latest_checkpoint:
+        gan.checkpoint().restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    start = int(gan.epoch.numpy())
+    history = [r for r in read_csv(run.history) if r["epoch"] <= start]
+    steps_log = [r for r in read_csv(run.steps) if r["epoch"] <= start]
+    for stale in run.sample_grids():
+        if int(stale.stem.split("_")[1]) > start:
+            stale.unlink()
+    if start:
+        print(f"Resuming {run.root} from epoch {start} ({manager.latest_checkpoint}).", flush=True)
+
+    run_steps = _step_runner(gan, jit_compile, steps_per_execution)
+    steps_per_epoch = len(images) // per_iteration
+    for callback in callbacks:
+        callback.on_train_begin(gan, run, start * steps_per_epoch, steps_per_epoch)
+    for epoch in range(start + 1, config.epochs + 1):
+        dataset = make_pipeline(images, per_iteration, seed=config.seed, epoch=epoch - 1)
+        sums = dict.fromkeys(STEP_KEYS, 0.0)
+        t0 = time.perf_counter()
+        with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
+            for i, stats in enumerate(run_steps(dataset, steps_per_epoch), start=1):
+                if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
+                    raise DivergenceError(
+                        f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
+                        f"g_loss={stats['g_loss']}. The last good checkpoint is "
+                        f"{manager.latest_checkpoint or 'none (no epoch had finished)'}; lower the learning "
+                        f"rates or change the preset, then resume or start over with --overwrite."
+                    )
+                for k in STEP_KEYS:
+                    sums[k] += stats[k]
+                for callback in callbacks:
+                    callback.on_step_end(gan, (epoch - 1) * steps_per_epoch + i, stats)
+                steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4),
+                                  "d_loss": stats["d_loss"], "g_loss": stats["g_loss"]})
+                bar.update(1)
+                if i % 10 == 0 or i == steps_per_epoch:
+                    bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",
+                                    refresh=False)
+        seconds = time.perf_counter() - t0
+        row: dict[str, float] = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()},
+                                 "seconds": round(seconds, 3),
+                                 "images_per_second": round(steps_per_epoch * per_iteration / seconds, 1)}
+        gan.epoch.assign(epoch)
+        save_image_grid(gan.generate(gan.fixed_z), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
+                        + (" (EMA)" if gan.ema_generator is not None else ""))
+        for callback in callbacks:
+            row.update(callback.on_epoch_end(gan, row) or {})
+        history.append(row)
+        write_csv(run.steps, steps_log)
+        write_csv(run.history, history)
+        manager.save(checkpoint_number=epoch)
+        _write_summaries(run, history, steps_log, config, gif_fps)
+
+    if history and start >= config.epochs:  # nothing trained now: refresh outputs a crash may have left stale
+        _write_summaries(run, history, steps_log, config, gif_fps)
+    for callback in callbacks:
+        callback.on_train_end(gan, history)
+    return history
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", disable=not enabled, leave=True, file=sys.stdout,
+                dynamic_ncols=True, mininterval=0.5)
+
+
+def _step_runner(gan: GAN, jit_compile: bool, steps_per_execution: int):
+    """``run(dataset, steps)``: yields the float stats of each of ``steps`` train steps on the GAN's strategy."""
+    strategy = gan.strategy if gan.strategy is not None else tf.distribute.get_strategy()
+    step = gan.train_step(jit_compile and xla_supported(strategy))
+    many = make_train_function(step, strategy=strategy, steps_per_execution=steps_per_execution)
+    one = make_train_function(step, strategy=strategy) if steps_per_execution > 1 else many
+
+    def run(dataset, steps: int):
+        iterator = iter(strategy.experimental_distribute_dataset(dataset))
+        done = 0
+        while done < steps:
+            out = {k: v.numpy() for k, v in (many if steps - done >= steps_per_execution else one)(iterator).items()}
+            for j in range(len(out["d_loss"])):
+                yield {k: float(v[j]) for k, v in out.items()}
+            done += len(out["d_loss"])
+
+    return run
+
+
+def _write_summaries(run: RunDir, history, steps_log, config: TrainConfig, fps: float) -> None:
+    make_gif(run.sample_grids(up_to_epoch=int(history[-1]["epoch"])), run.gif, fps=fps)
+    plot_losses(history, run.loss_plot, steps=steps_log, title=f"{config.preset} on {config.dataset}")
+
+
+__all__ = ["Callback", "DivergenceError", "EpochHook", "train"]

@@ -1,0 +1,374 @@
+"""The ``tf.function`` train step: one generator iteration, with a ``GradientTape`` and an optimizer per network.
+
+:func:`make_train_step` builds the step for any pair of networks and any pair
+of loss functions of :mod:`ganlib.losses`; :func:`make_train_function` runs it
+``steps_per_execution`` times per call on the replicas of a
+``tf.distribute.Strategy``.
+
+One call of the step is one *generator iteration* of Algorithm 1 of the GAN
+papers (Goodfellow et al. 2014; Arjovsky et al. 2017; Gulrajani et al. 2017):
+``n_critic`` critic updates, each on its own real batch and its own noise,
+then one generator update with fresh noise against the critic's newest
+weights. For ``n_critic = 1`` a *simultaneous* update is offered too (one
+forward pass, both gradients taken at the same parameters, as the TensorFlow
+DCGAN tutorial does); :class:`ganlib.config.TrainConfig` chooses between them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ganlib import losses as L
+
+STEP_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", "gradient_penalty")
+
+
+def make_train_step(
+    generator: keras.Model,
+    discriminator: keras.Model,
+    g_optimizer: keras.optimizers.Optimizer,
+    d_optimizer: keras.optimizers.Optimizer,
+    *,
+    discriminator_loss: L.DiscriminatorLoss,
+    generator_loss: L.GeneratorLoss,
+    latent_dim: int,
+    n_critic: int = 1,
+    simultaneous: bool = False,
+    clip_value: float | None = None,
+    gp_weight: float = 0.0,
+    conditional: bool = False,
+    noise: tf.random.Generator | None = None,
+    on_generator_update: Callable[[], None] | None = None,
+    jit_compile: bool = False,
+) -> Callable[..., dict[str, tf.Tensor]]:
+    """Build a ``tf.function`` that performs one generator iteration on ``n_critic`` real batches.
+
+    Alternating update (``simultaneous=False``; Algorithm 1 of Goodfellow et al.
+    2014 with k = ``n_critic``, of Arjovsky et al. 2017 and of Gulrajani et al. 2017)::
+
+        for i in 1..n_critic:                       # critic updates
+            x_i = the i-th real batch of the call;  z_i ~ N(0, I), fresh
+            w <- w - d_optimizer(grad_w [L_D(D(x_i), D(G(z_i))) + gp_weight * GP])
+            w <- clip(w, -c, c)                      # WGAN only, also before the first update
+        z ~ N(0, I), fresh                           # generator update, against the newest critic
+        theta <- theta - g_optimizer(grad_theta L_G(D(G(z))))
+
+    The generator's gradient is always taken from a forward pass made after the
+    last critic update. With ``clip_value`` the critic's weights are clipped
+    before each critic update (as the reference WGAN code clamps before each
+    critic iteration, so the first update starts from clipped initial weights)
+    and after it (the paper's Algorithm 1, line 7, so the generator is trained
+    against a clipped critic).
+
+    Simultaneous update (``simultaneous=True``, ``n_critic`` must be 1): one
+    forward pass ``G(z) -> D(x), D(G(z))`` recorded by both tapes, and both
+    gradients taken at the same parameters, as in the TensorFlow DCGAN tutorial;
+    it saves one forward pass of each network per step.
+
+    Scaling (distribution and mixed precision): every loss is multiplied by
+    ``1 / num_replicas_in_sync`` before it is differentiated, because Keras's
+    optimizer sums the replicas' gradients (``all_reduce(SUM)``); a replica's mean
+    over its ``B / R`` examples divided by ``R`` is its sum divided by the global
+    batch ``B``, as ``tf.nn.compute_average_loss`` computes it. Then each loss
+    passes through its optimizer's ``scale_loss`` (a ``LossScaleOptimizer`` scales it
+    by its dynamic loss scale; other optimizers leave it unchanged). Run the step
+    on several replicas through :func:`make_train_function`.
+
+    Example:
+        >>> from ganlib.models import build_discriminator, build_generator
+        >>> g, d = build_generator(8, 8), build_discriminator(8)
+        >>> step = make_train_step(g, d, keras.optimizers.Adam(2e-4, 0.5), keras.optimizers.Adam(2e-4, 0.5),
+        ...     discriminator_loss=L.minimax_discriminator_loss,
+        ...     generator_loss=L.non_saturating_generator_loss, latent_dim=8)
+        >>> float(step(tf.zeros([16, 28, 28, 1]))["d_loss"]) > 0
+        True
+
+    Args:
+        generator: maps ``z`` ``[batch, latent_dim]`` (and, if ``conditional``, labels
+            int ``[batch]``, called as ``generator([z, labels])``) to images ``[batch, ...]``.
+        discriminator: maps images (and labels, ``discriminator([x, labels])``) to logits /
+            critic scores ``[batch, ...]``. Always called with ``training=True`` in the step,
+            so batch normalization uses batch statistics and spectral normalization normalises.
+        g_optimizer, d_optimizer: two distinct optimizers, one per network.
+        discriminator_loss: ``f(real_logits, fake_logits) -> scalar``.
+        generator_loss: ``f(fake_logits) -> scalar``.
+        latent_dim: size of ``z``.
+        n_critic: critic updates per generator update, >= 1.
+        simultaneous: the simultaneous update described above (only with ``n_critic = 1``).
+        clip_value: weight-clipping bound c > 0, or None.
+        gp_weight: gradient-penalty weight lambda >= 0 (Gulrajani et al. 2017: 10).
+        conditional: the networks take class labels; the step then needs ``labels``.
+            The fakes of each critic update are drawn for the labels of its real batch,
+            and the generator update uses the labels of the last real batch.
+        noise: the random generator for ``z`` and the penalty's interpolation weights;
+            checkpointed with the run, so a resumed run draws the same noise. None seeds
+            one from NumPy's global seed.
+        on_generator_update: called (traced) inside the step right after every generator
+            update, for example to update an exponential moving average of its weights.
+        jit_compile: compile the step with XLA.
+
+    Returns:
+        ``step(real, z=None, labels=None) -> dict`` of float32 scalars.
+        ``real`` is ``[batch * n_critic, H, W, C]``, interleaved: the ``i``-th critic update
+        takes rows ``i, i + n_critic, i + 2 n_critic, ...`` (``real.reshape([batch, n_critic,
+        ...])[:, i]``), so that ``tf.distribute``, which splits axis 0 into contiguous shares,
+        gives each replica its share of every critic update's batch. ``z`` (optional, to
+        inject the noise instead of drawing it from ``noise``) is ``[batch, n_z, latent_dim]``:
+        ``z[:, i]`` for the ``i``-th critic update and, for the alternating update,
+        ``z[:, n_critic]`` for the generator update (``n_z = n_critic + 1``; ``n_z = 1`` for the
+        simultaneous update). ``labels`` is int ``[batch * n_critic]``, interleaved like
+        ``real``, for a conditional step, else None.
+        The dict holds ``d_loss`` (without the penalty) and ``gradient_penalty`` of the last
+        critic update, ``g_loss`` of the generator update, ``d_real`` = mean sigmoid(D(x)),
+        ``d_fake`` = mean sigmoid(D(G(z))) (probabilities for the minimax family),
+        ``real_score`` and ``fake_score`` (mean raw outputs, their difference is the critic's
+        Wasserstein estimate), all from the last critic update's forward pass.
+
+    Raises:
+        ValueError: the two optimizers are the same object, ``n_critic < 1``,
+            ``simultaneous`` with ``n_critic > 1``, ``clip_value <= 0`` or ``gp_weight < 0``;
+            when called: a real batch not divisible by ``n_critic``, or labels missing
+            for a conditional step / given to an unconditional one.
+
+    References:
+        Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, algorithm 1.
+        Arjovsky et al. 2017, https://arxiv.org/abs/1701.07875, algorithm 1.
+        Gulrajani et al. 2017, https://arxiv.org/abs/1704.00028, algorithm 1.
+    """
+    if g_optimizer is d_optimizer:
+        raise ValueError("Expected one optimizer per network. Received the same optimizer for both.")
+    if not isinstance(n_critic, int) or isinstance(n_critic, bool) or n_critic < 1:
+        raise ValueError(f"n_critic must be a positive integer. Received: n_critic={n_critic!r}")
+    if simultaneous and n_critic != 1:
+        raise ValueError(
+            "The simultaneous update takes both gradients from one forward pass, so it has one critic update "
+            f"per generator update: expected n_critic=1. Received: n_critic={n_critic}"
+        )
+    if clip_value is not None and not clip_value > 0:
+        raise ValueError(f"clip_value must be positive or None. Received: clip_value={clip_value!r}")
+    if gp_weight < 0:
+        raise ValueError(f"gp_weight must be >= 0. Received: gp_weight={gp_weight!r}")
+    rng = noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1)))
+
+    def G(z, y):
+        return generator([z, y] if conditional else z, training=True)
+
+    def D(x, y):
+        return discriminator([x, y] if conditional else x, training=True)
+
+    def latent(z, i, batch):
+        return rng.normal([batch, latent_dim]) if z is None else z[:, i]
+
+    def critic_objective(real, fake, y, real_logits, fake_logits):
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        if gp_weight > 0:
+            gp = L.gradient_penalty(lambda x: D(x, y), real, fake, seed=rng.make_seeds(1)[:, 0])
+        else:
+            gp = tf.constant(0.0)
+        return d_loss, gp, d_loss + gp_weight * gp
+
+    def scaled(optimizer, loss):
+        # Called inside the tapes, so that the scaling is recorded and differentiated.
+        return optimizer.scale_loss(loss * (1.0 / _replicas_in_sync()))
+
+    def clip():
+        if clip_value is not None:
+            _clip_weights(discriminator.trainable_variables, clip_value)
+
+    def apply_critic(tape, scaled_total):
+        grads = tape.gradient(scaled_total, discriminator.trainable_variables)
+        d_optimizer.apply_gradients(zip(grads, discriminator.trainable_variables))
+        clip()
+
+    def apply_generator(tape, scaled_g_loss):
+        grads = tape.gradient(scaled_g_loss, generator.trainable_variables)
+        g_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
+        if on_generator_update is not None:
+            on_generator_update()
+
+    def stats(d_loss, g_loss, gp, real_logits, fake_logits):
+        real_logits = tf.cast(real_logits, tf.float32)
+        fake_logits = tf.cast(fake_logits, tf.float32)
+        return {
+            "d_loss": tf.cast(d_loss, tf.float32),
+            "g_loss": tf.cast(g_loss, tf.float32),
+            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+            "real_score": tf.reduce_mean(real_logits),
+            "fake_score": tf.reduce_mean(fake_logits),
+            "gradient_penalty": tf.cast(gp, tf.float32),
+        }
+
+    def step(real, z=None, labels=None):
+        if conditional and labels is None:
+            raise ValueError("This step trains conditional networks: expected labels [batch]. Received: labels=None")
+        if not conditional and labels is not None:
+            raise ValueError("This step trains unconditional networks: expected labels=None. Received labels.")
+        total_rows = real.shape[0]
+        if total_rows is not None and total_rows % n_critic:
+            raise ValueError(
+                f"Expected n_critic={n_critic} real batches of equal size interleaved along axis 0. "
+                f"Received: real.shape[0]={total_rows}"
+            )
+        batch = (tf.shape(real)[0] // n_critic) if total_rows is None else total_rows // n_critic
+        clip()  # the first critic update starts from clipped weights (a no-op after the first step)
+
+        if simultaneous:
+            y = labels
+            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+                fake = G(latent(z, 0, batch), y)
+                real_logits, fake_logits = D(real, y), D(fake, y)
+                d_loss, gp, total = critic_objective(real, fake, y, real_logits, fake_logits)
+                g_loss = generator_loss(fake_logits)
+                scaled_total, scaled_g_loss = scaled(d_optimizer, total), scaled(g_optimizer, g_loss)
+            g_grads = g_tape.gradient(scaled_g_loss, generator.trainable_variables)
+            apply_critic(d_tape, scaled_total)
+            g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+            if on_generator_update is not None:
+                on_generator_update()
+            return stats(d_loss, g_loss, gp, real_logits, fake_logits)
+
+        for i in range(n_critic):
+            real_i = real[i::n_critic]
+            y = None if labels is None else labels[i::n_critic]
+            fake = G(latent(z, i, batch), y)
+            with tf.GradientTape() as d_tape:
+                real_logits, fake_logits = D(real_i, y), D(fake, y)
+                d_loss, gp, total = critic_objective(real_i, fake, y, real_logits, fake_logits)
+                scaled_total = scaled(d_optimizer, total)
+            apply_critic(d_tape, scaled_total)
+
+        with tf.GradientTape() as g_tape:  # a fresh forward pass through the newest critic
+            g_loss = generator_loss(D(G(latent(z, n_critic, batch), y), y))
+            scaled_g_loss = scaled(g_optimizer, g_loss)
+        apply_generator(g_tape, scaled_g_loss)
+        return stats(d_loss, g_loss, gp, real_logits, fake_logits)
+
+    return tf.function(step, jit_compile=jit_compile)
+
+
+def xla_supported(strategy: tf.distribute.Strategy) -> bool:
+    """Whether a step compiled with ``jit_compile=True`` can run under ``strategy``.
+
+    Not on several replicas: a compiled step called through ``MirroredStrategy.run``
+    reads one replica's variables from another replica's device and fails (measured
+    with two logical CPUs on TF 2.21; Keras's own ``fit`` also turns XLA off under
+    tf.distribute). A ``TPUStrategy`` compiles everything it runs with XLA anyway.
+    """
+    return strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.TPUStrategy)
+
+
+def _replicas_in_sync() -> int:
+    context = tf.distribute.get_replica_context()
+    return context.num_replicas_in_sync if context is not None else 1
+
+
+def _clip_weights(variables, clip_value: float) -> None:
+    if not tf.distribute.has_strategy():
+        L.clip_weights(variables, clip_value)
+        return
+    assign_each(variables, [lambda var: tf.clip_by_value(var, -clip_value, clip_value)] * len(variables))
+
+
+def assign_each(variables, new_values: list[Callable[[tf.Variable], tf.Tensor]]) -> None:
+    """``variables[i].assign(new_values[i](variables[i]))`` for each ``i``, inside a train step, under any strategy.
+
+    A mirrored variable cannot be assigned in a replica context, so under a strategy the
+    assignment goes through ``merge_call`` and ``strategy.extended.update``, as Keras's
+    optimizer applies its updates. The replicas hold equal values of the variables read by
+    ``new_values`` (weights, not per-replica statistics), so the result is the same on each.
+
+    Args:
+        variables: ``keras.Variable`` or ``tf.Variable`` objects.
+        new_values: one function per variable, mapping its current value to its new value.
+    """
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        for v, f in zip(variables, new_values):
+            v.assign(f(v))
+        return
+
+    def update(strategy):
+        for v, f in zip(variables, new_values):
+            # The tf.Variable (mirrored) under a keras.Variable.
+            strategy.extended.update(v.value if isinstance(v, keras.Variable) else v, lambda var, f=f: var.assign(f(var)),
+                                     group=False)
+
+    tf.distribute.get_replica_context().merge_call(update)
+
+
+def make_train_function(
+    step: Callable[..., dict[str, tf.Tensor]],
+    *,
+    strategy: tf.distribute.Strategy | None = None,
+    steps_per_execution: int = 1,
+) -> Callable[[Iterator], dict[str, tf.Tensor]]:
+    """Wrap a train step into one ``tf.function`` that runs ``steps_per_execution`` steps on the replicas of a strategy.
+
+    Each call takes ``steps_per_execution`` (K) elements from ``iterator`` inside
+    the function (a ``tf.while_loop`` when K > 1) and runs ``strategy.run(step,
+    ...)`` on each, so Python is entered once per K steps; with XLA the step
+    itself stays compiled (``IteratorGetNext`` cannot be, so the loop is not).
+    Under a strategy the iterator must come from
+    ``strategy.experimental_distribute_dataset``; each replica then gets its
+    slice of the global batch. The statistics of the replicas are averaged
+    (each is a mean over an equal share of the batch, so this is the global mean).
+
+    Example:
+        >>> from ganlib.data import make_pipeline
+        >>> from ganlib.state import build_gan
+        >>> from ganlib.config import get_config
+        >>> gan = build_gan(get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8))
+        >>> run = make_train_function(gan.train_step(), steps_per_execution=2)
+        >>> images = np.zeros([128, 28, 28, 1], np.float32)
+        >>> run(iter(make_pipeline(images, 64, seed=0)))["d_loss"].shape
+        TensorShape([2])
+
+    Args:
+        step: a step of :func:`make_train_step`, its models and optimizers created
+            (and the optimizers built, ``optimizer.build(variables)``) under
+            ``strategy.scope()``; compiled with XLA only where :func:`xla_supported`.
+        strategy: the ``tf.distribute.Strategy``; None uses the current one (the
+            default, single-device strategy outside any scope).
+        steps_per_execution: K >= 1, train steps per call.
+
+    Returns:
+        ``run(iterator) -> dict`` of float32 ``[K]`` tensors, one value per step,
+        with the keys of the step's dict. The iterator yields the step's ``real``
+        ``[n_critic * global_batch, H, W, C]``, or ``(real, z)`` pairs with ``z`` as in
+        :func:`make_train_step`, or dicts of the step's keyword arguments (``{"real": ...,
+        "labels": ...}``); it must hold at least K more elements.
+
+    Raises:
+        ValueError: ``steps_per_execution`` is not a positive integer.
+    """
+    if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) or steps_per_execution < 1:
+        raise ValueError(
+            f"steps_per_execution must be a positive integer. Received: steps_per_execution={steps_per_execution!r}"
+        )
+    strategy = strategy if strategy is not None else tf.distribute.get_strategy()
+    mean = tf.distribute.ReduceOp.MEAN
+
+    def one_step(batch):
+        if isinstance(batch, dict):
+            per_replica = strategy.run(step, kwargs=batch)
+        else:
+            per_replica = strategy.run(step, args=tuple(batch) if isinstance(batch, (tuple, list)) else (batch,))
+        return {k: strategy.reduce(mean, v, axis=None) for k, v in per_replica.items()}
+
+    def run(iterator):
+        if steps_per_execution == 1:
+            return {k: v[None] for k, v in one_step(next(iterator)).items()}
+        arrays = {k: tf.TensorArray(tf.float32, size=steps_per_execution) for k in STEP_KEYS}
+        for i in tf.range(steps_per_execution):
+            stats = one_step(next(iterator))
+            arrays = {k: a.write(i, stats[k]) for k, a in arrays.items()}
+        return {k: a.stack() for k, a in arrays.items()}
+
+    return tf.function(run)
+
+
+__all__ = ["STEP_KEYS", "assign_each", "make_train_function", "make_train_step", "xla_supported"]
