@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         "distance (FCD; NOT comparable with Inception-based FID), classifier score and mode coverage ('fcd'), "
         "improved precision and recall ('pr'), density and coverage ('dc'), KID ('kid'), and a memorisation "
         "check against every training image ('memorisation', with a figure of the samples nearest to a "
-        "training image). Prints a summary and writes every figure as JSON.",
+        "training image). Prints a summary and writes every number as JSON.",
         formatter_class=_HelpFormatter,
     )
     e.add_argument("run_dir", type=Path, metavar="RUN_DIR",
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--num-samples", type=_at_least_two, default=10_000,
                    help="images to generate (the README's figures use 10,000; 'pr' needs at least 4)")
     e.add_argument("--metrics", nargs="+", choices=METRICS, default=list(METRICS), metavar="METRIC",
-                   help=f"metric groups to compute, any of: {' '.join(METRICS)} (default: all)")
+                   help=f"metric groups to compute, any of: {' '.join(METRICS)}")
     e.add_argument("--memorisation-samples", type=_positive_int, default=MEMORISATION_SAMPLES,
                    help="generated images (and as many test images) searched against every training image")
     e.add_argument("--data-dir", default=None,

@@ -568,7 +568,7 @@ def _test_to_training(dataset: str, data_dir: str | None, weights_dir: str, num_
 
 # --- Blocked pairwise distances ----------------------------------------------------------------------------------
 
-# Bytes of one block of a distance matrix: 10,000 x 10,000 float64 distances (800 MB) are never held at once.
+# Bytes of one block of a distance matrix: 10,000 x 10,000 float32 distances (400 MB) are never held at once.
 _BLOCK_BYTES = 16 * 2**20
 
 

@@ -200,7 +200,7 @@ def mnist_small():
     from ganlib.data import load_dataset
 
     return (load_dataset("mnist", "train", data_dir=SHARED_DATA, limit=10_000),
-            load_dataset("mnist", "test", data_dir=SHARED_DATA))
+            load_dataset("mnist", "test", data_dir=SHARED_DATA, limit=2000))
 
 
 @needs_mnist
