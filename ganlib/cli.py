@@ -252,22 +252,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="conditional runs: the class morph 0 -> 1 -> ... -> 9 with z held fixed")
     w.add_argument("--lerp", action="store_true", help="linear instead of spherical interpolation (to compare)")
     _animation_options(w, fps=12.0, hold=0.0)
+    from ganlib.metrics import MEMORISATION_SAMPLES, METRICS  # numpy only: no TensorFlow at parse time
+
     e = sub.add_parser(
         "evaluate",
-        help="measure sample quality: FCD, classifier score and mode coverage against the test split",
+        help="measure sample quality against the test split: FCD, precision/recall, density/coverage, KID, "
+        "memorisation",
         description="Generate N images from a run's latest checkpoint (or a given checkpoint) and compare them "
-        "with the test split through ganlib's shipped classifier: Frechet classifier distance (FCD; NOT "
-        "comparable with Inception-based FID), classifier score and mode coverage. Prints the figures and "
-        "writes them as JSON.",
+        "with the test split through ganlib's shipped classifier (its 128-d features): Frechet classifier "
+        "distance (FCD; NOT comparable with Inception-based FID), classifier score and mode coverage ('fcd'), "
+        "improved precision and recall ('pr'), density and coverage ('dc'), KID ('kid'), and a memorisation "
+        "check against every training image ('memorisation', with a figure of the samples nearest to a "
+        "training image). Prints a summary and writes every number as JSON.",
         formatter_class=_HelpFormatter,
     )
     e.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                    help="a run directory written by 'train' (its latest checkpoint is evaluated) or a "
                    "checkpoint path such as RUN_DIR/checkpoints/ckpt-3")
     e.add_argument("--num-samples", type=_at_least_two, default=10_000,
-                   help="images to generate (the README's figures use 10,000)")
+                   help="images to generate (the README's figures use 10,000; 'pr' needs at least 4)")
+    e.add_argument("--metrics", nargs="+", choices=METRICS, default=list(METRICS), metavar="METRIC",
+                   help=f"metric groups to compute, any of: {' '.join(METRICS)}")
+    e.add_argument("--memorisation-samples", type=_positive_int, default=MEMORISATION_SAMPLES,
+                   help="generated images (and as many test images) searched against every training image")
     e.add_argument("--data-dir", default=None,
-                   help=f"offline data directory holding DATASET/ with the test split's IDX files "
+                   help=f"offline data directory holding DATASET/ with the test and training IDX files "
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
     e.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the latent vectors")
     e.add_argument("--out", type=Path, default=None, help="JSON to write (default: RUN_DIR/metrics.json)")
@@ -288,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the SavedModel directory to write (default: beside --out, STEM_savedmodel, e.g. "
                    "generator_savedmodel)")
     x.add_argument("--no-saved-model", action="store_true", help="write only the .keras file")
+    e.add_argument("--figure", type=Path, default=None,
+                   help="PNG of the samples nearest to a training image, written with 'memorisation' "
+                   "(default: nearest_neighbours.png beside the JSON)")
     for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (w, _interpolate), (e, _evaluate),
                                (x, _export)):
         subparser.set_defaults(handler=handler, subparser=subparser)
@@ -417,36 +429,94 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
     import time
 
-    from ganlib.metrics import classifier_info, evaluate_generator
+    from ganlib.metrics import classifier_info, evaluate_images, sample_images, training_images
     from ganlib.runs import atomic_write_text
-
     from ganlib.state import load_run
 
     gan, run = load_run(args.run_dir)
     checkpoint = gan.restored_from
     t0 = time.perf_counter()
     if gan.config.conditional:  # every class equally often, and how often each is drawn as asked
-        from ganlib.conditional import evaluate_conditional
+        from ganlib.conditional import class_accuracy, sample_classes
 
-        per_class = max(1, args.num_samples // 10)
-        metrics = evaluate_conditional(gan, per_class=per_class, seed=args.seed, data_dir=args.data_dir)
+        images, labels = sample_classes(gan, max(1, args.num_samples // 10), seed=args.seed)
     else:
-        metrics = evaluate_generator(gan, num_samples=args.num_samples, seed=args.seed, data_dir=args.data_dir)
+        images, labels = sample_images(gan.generate, num_samples=args.num_samples, seed=args.seed,
+                                       latent_dim=gan.config.latent_dim), None
+    generate_seconds = time.perf_counter() - t0
+    metrics = evaluate_images(images, dataset=gan.config.dataset, data_dir=args.data_dir, metrics=args.metrics,
+                              memorisation_samples=args.memorisation_samples)
+    if labels is not None:
+        accuracy = class_accuracy(images, labels, dataset=gan.config.dataset)
+        metrics.update(class_accuracy=accuracy["accuracy"], per_class_accuracy=accuracy["per_class"],
+                       confusion=accuracy["confusion"])
     info = classifier_info(gan.config.dataset)
-    metrics.update(run_dir=str(run.root), checkpoint=checkpoint, preset=gan.config.preset,
-                   classifier_test_accuracy=info["test_accuracy"], seconds=round(time.perf_counter() - t0, 1))
+    metrics["timings"] = {"generate": round(generate_seconds, 2), **metrics["timings"]}
+    metrics.update(seed=args.seed, epoch=int(gan.epoch.numpy()), run_dir=str(run.root), checkpoint=checkpoint,
+                   preset=gan.config.preset, classifier_test_accuracy=info["test_accuracy"],
+                   seconds=round(time.perf_counter() - t0, 1))
     out = args.out if args.out is not None else run.root / "metrics.json"
+    written = [out]
+    if "memorisation" in metrics["metrics"]:
+        from ganlib.viz import save_nearest_neighbours
+
+        figure = args.figure if args.figure is not None else out.with_name("nearest_neighbours.png")
+        closest = metrics["memorisation_closest"]
+        train = training_images(gan.config.dataset, data_dir=args.data_dir)
+        save_nearest_neighbours(
+            images[[c["sample"] for c in closest]],
+            {"nearest in pixels": train[[c["train_index"] for c in closest]],
+             "nearest in features": train[[c["train_index_features"] for c in closest]]},
+            figure,
+            captions={"nearest in pixels": [f"{c['distance']:.2f}" for c in closest],
+                      "nearest in features": [f"{c['distance_features']:.2f}" for c in closest]},
+            title=f"{gan.config.preset}, epoch {metrics['epoch']}: the {len(closest)} samples nearest to a "
+            f"training image (of {metrics['memorisation_samples']})",
+        )
+        metrics["figure"] = str(figure)
+        written.append(figure)
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
-    print(f"{checkpoint} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, seed {metrics['seed']}):")
-    print(f"  FCD {metrics['fcd']:.3f}   classifier score {metrics['classifier_score']:.3f}   "
-          f"classes covered {metrics['classes_covered']}/10   KL to uniform {metrics['kl_to_uniform']:.4f} nats")
+    print(f"{checkpoint} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, seed {metrics['seed']}), "
+          "against the test split:")
+    print("\n".join(f"  {line}" for line in _summary_lines(metrics)))
     if "class_accuracy" in metrics:
         per_class = "  ".join(f"{c}: {a:.1%}" for c, a in metrics["per_class_accuracy"].items())
         print(f"  class accuracy {metrics['class_accuracy']:.2%} (samples classified as the class asked for; "
               f"{metrics['num_samples'] // 10} per class)")
         print(f"  per class  {per_class}")
-    print(f"Wrote {out}")
+    print(f"Wrote {', '.join(map(str, written))}")
     return 0
+
+
+def _summary_lines(metrics: dict) -> list[str]:
+    """Readable lines for the figures in a dict of :func:`ganlib.metrics.evaluate_images` (those present)."""
+    m = metrics
+    lines = []
+    if "fcd" in m:
+        lines.append(f"FCD {m['fcd']:.3f}   classifier score {m['classifier_score']:.3f}   "
+                     f"classes covered {m['classes_covered']}/10   KL to uniform {m['kl_to_uniform']:.4f} nats")
+    if "precision" in m:
+        lines.append(f"precision {m['precision']:.3f}   recall {m['recall']:.3f}   (k = {m['pr_k']}; fidelity, "
+                     "diversity; higher is better)")
+    if "density" in m:
+        lines.append(f"density {m['density']:.3f}   coverage {m['coverage']:.3f}   (k = {m['dc_k']}; density is "
+                     "about 1 for real images)")
+    if "kid" in m:
+        lines.append(f"KID {m['kid']:.4f} +- {m['kid_std']:.4f}   ({m['kid_subsets']} subsets of "
+                     f"{m['kid_subset_size']}; about 0 for real images)")
+    if "memorised_share" in m:
+        verdict = "FLAGGED: samples sit closer to training images than new data does" if m["memorisation_flagged"] \
+            else "not flagged"
+        lines.append(f"memorisation: {m['memorised_share']:.1%} of {m['memorisation_samples']} samples are closer to "
+                     f"a training image than 99% of test images are (about 1% for new images; flagged above 5%): "
+                     f"{verdict}")
+        lines.append(f"  median nearest-training distance, samples / test images: {m['nn_median_ratio']:.2f} in "
+                     f"pixels, {m['nn_median_ratio_features']:.2f} in features ({m['memorised_share_features']:.1%} "
+                     "below the 1st percentile in features)")
+    if "timings" in m:
+        lines.append("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in m["timings"].items())
+                     + (f"; total {m['seconds']:.1f}" if "seconds" in m else ""))
+    return lines
 
 
 def _export(args: argparse.Namespace) -> int:

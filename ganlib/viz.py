@@ -1,4 +1,4 @@
-"""Image grids, training GIFs, MP4 videos and loss plots: the project's only matplotlib and imageio user.
+"""Image grids, training GIFs, MP4 videos, loss plots and nearest-neighbour pairs: the project's only matplotlib and imageio user.
 
 Figures are drawn on matplotlib's object-oriented ``Figure`` (no pyplot state),
 so the training loop can write one per epoch without leaking memory, and every
@@ -81,6 +81,55 @@ def save_image_grid(
     ax.set_axis_off()
     if title:
         fig.suptitle(title, y=0.97, fontsize=13)
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
+
+
+def save_nearest_neighbours(
+    samples: np.ndarray,
+    neighbours: Mapping[str, np.ndarray],
+    path: str | os.PathLike,
+    *,
+    captions: Mapping[str, Sequence[str]] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Save generated samples above their nearest training images, one column per sample, as a PNG.
+
+    Args:
+        samples: float ``[n, 28, 28, 1]`` in [-1, 1], n >= 1 (the top row).
+        neighbours: row label -> images ``[n, 28, 28, 1]`` in [-1, 1] in the samples' order, for example
+            ``{"nearest in pixels": ..., "nearest in features": ...}``.
+        path: the PNG to write.
+        captions: row label -> n short texts under the images (for example distances).
+        title: text above the figure.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: no samples, or a row whose number of images differs from the samples'.
+    """
+    from matplotlib.figure import Figure
+
+    rows = {"generated": np.asarray(samples), **{k: np.asarray(v) for k, v in neighbours.items()}}
+    n = len(rows["generated"])
+    if n == 0 or any(len(v) != n for v in rows.values()):
+        raise ValueError(f"Expected n >= 1 samples and n images in every row. "
+                         f"Received: {', '.join(f'{k}: {len(v)}' for k, v in rows.items())}")
+    fig = Figure(figsize=(1.1 * n + 1.6, 1.35 * len(rows) + (0.4 if title else 0.1)), dpi=100)
+    axes = fig.subplots(len(rows), n, squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(np.clip((images[c].reshape(images.shape[1], images.shape[2]) + 1) / 2, 0, 1),
+                      cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if captions and label in captions:
+                ax.set_xlabel(captions[label][c], fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
 
 

@@ -231,16 +231,23 @@ def test_evaluate_command_writes_metrics_json(tmp_path, tiny_config, tiny_images
     train(tiny_config, out, images=tiny_images, progress=False)
     args = ["--num-samples", "40", "--data-dir", str(fake_data_dir), "--seed", "1"]
     assert main(["evaluate", str(out), *args]) == 0
-    assert "FCD" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert all(word in printed for word in ("FCD", "precision", "density", "KID", "memorisation"))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["num_samples"] == 40 and metrics["epoch"] == 2 and metrics["seed"] == 1
     assert metrics["checkpoint"].endswith("ckpt-2") and metrics["fcd"] >= 0
-    assert {"classifier_score", "classes_covered", "kl_to_uniform", "class_histogram"} <= set(metrics)
+    assert {"classifier_score", "classes_covered", "kl_to_uniform", "class_histogram", "precision", "recall",
+            "density", "coverage", "kid", "kid_std", "memorised_share", "memorisation_flagged"} <= set(metrics)
+    assert metrics["metrics"] == ["fcd", "pr", "dc", "kid", "memorisation"]
+    assert set(metrics["timings"]) >= {"generate", "classify", "fcd", "pr_dc", "kid", "memorisation"}
+    assert (out / "nearest_neighbours.png").read_bytes()[:4] == b"\x89PNG"
 
-    # A given checkpoint, written elsewhere.
-    assert main(["evaluate", str(out / "checkpoints" / "ckpt-1"), *args, "--out", str(tmp_path / "m1.json")]) == 0
+    # A given checkpoint, some metrics only, written elsewhere.
+    early_args = ["--out", str(tmp_path / "m1.json"), "--metrics", "kid", "fcd"]
+    assert main(["evaluate", str(out / "checkpoints" / "ckpt-1"), *args, *early_args]) == 0
     early = json.loads((tmp_path / "m1.json").read_text())
-    assert early["epoch"] == 1 and early["checkpoint"].endswith("ckpt-1")
+    assert early["epoch"] == 1 and early["checkpoint"].endswith("ckpt-1") and early["metrics"] == ["fcd", "kid"]
+    assert "precision" not in early and not (tmp_path / "nearest_neighbours.png").exists()
 
 
 @pytest.mark.parametrize(
@@ -249,6 +256,8 @@ def test_evaluate_command_writes_metrics_json(tmp_path, tiny_config, tiny_images
         (["evaluate", "{tmp}", "--num-samples", "1"], "--num-samples: expected an integer >= 2"),
         (["evaluate", "{tmp}", "--seed", "-3"], "--seed: expected an integer >= 0"),
         (["evaluate", "{tmp}"], "is not a ganlib run"),
+        (["evaluate", "{tmp}", "--metrics", "fid"], "--metrics: invalid choice: 'fid'"),
+        (["evaluate", "{tmp}", "--memorisation-samples", "0"], "--memorisation-samples: expected a positive integer"),
         (["evaluate", "{tmp}/nowhere/ckpt-9"], "Expected a run directory written by 'train' or a checkpoint path"),
         (["evaluate"], "required: RUN_DIR"),
         (["train", "--eval-samples", "1"], "--eval-samples: expected an integer >= 2"),
