@@ -75,11 +75,19 @@ def test_frames_from_step_0_survive_a_resume_without_duplicates_or_gaps(tmp_path
     assert label_rows.shape[0] > 10 and label_rows.min() < 128  # text drawn on it
 
 
-def test_no_frames_gives_the_per_epoch_gif(tmp_path, tiny_config, tiny_images):
-    config = TrainConfig(**{**tiny_config.to_dict(), "frames_per_decade": 0})
-    train(config, tmp_path / "run", images=tiny_images, progress=False)
-    run = RunDir(tmp_path / "run")
-    assert run.frame_files() == [] and len(iio.imread(run.gif, index=None)) == 2
+def test_no_frames_gives_the_per_epoch_gif(tmp_path, tiny_config):
+    from ganlib.frames import TrainingFrames
+
+    assert TrainingFrames.from_config(TrainConfig(**{**tiny_config.to_dict(), "frames_per_decade": 0})) is None
+    run = RunDir(tmp_path)
+    for epoch in (1, 2):
+        run.sample_grid(epoch).parent.mkdir(exist_ok=True)
+        run.sample_grid(epoch).write_bytes(b"")
+    assert run.gif_frames(2, steps_per_epoch=3) == run.sample_grids()  # no step frames: one per epoch
+    for step in (0, 3, 6):
+        run.frame(step).parent.mkdir(exist_ok=True)
+        run.frame(step).write_bytes(b"")
+    assert [frame_step(f) for f in run.gif_frames(1, steps_per_epoch=3)] == [0, 3]
 
 
 def test_animation_options(tmp_path):
