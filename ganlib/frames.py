@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass, field
 
 from ganlib.config import TrainConfig
-from ganlib.loop import Callback
+from ganlib.callbacks import Callback
 from ganlib.runs import RunDir, frame_step
 from ganlib.state import GAN
 from ganlib.viz import save_frame

@@ -34,30 +34,9 @@ from ganlib.runs import RunDir, prepare_run_dir, read_csv, write_csv
 from ganlib.state import GAN, build_gan
 from ganlib.step import STEP_KEYS, make_train_function, xla_supported
 from ganlib.viz import make_gif, plot_losses, save_image_grid
+from ganlib.callbacks import Callback  # re-exported: ganlib.loop.Callback
 
 EpochHook = Callable[[GAN, dict], "dict[str, float] | None"]
-
-
-class Callback:
-    """Per-run work plugged into :func:`train` without growing the loop: override what you need.
-
-    ``step`` counts generator iterations since the run started (it continues across a
-    resume: a run resumed after epoch ``k`` goes on from ``k * steps_per_epoch``).
-    Hooks are called in the order the callbacks are given.
-    """
-
-    def on_train_begin(self, gan: GAN, run: RunDir, step: int, steps_per_epoch: int) -> None:
-        """Before the first step of this call of :func:`train` (``step`` steps are already done)."""
-
-    def on_step_end(self, gan: GAN, step: int, stats: dict[str, float]) -> None:
-        """After generator iteration ``step`` (1-based), with its float statistics (see ``STEP_KEYS``)."""
-
-    def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> dict[str, float] | None:
-        """After an epoch's sample grid and before its checkpoint; returned values join the history row."""
-        return None
-
-    def on_train_end(self, gan: GAN, history: list[dict[str, float]]) -> None:
-        """After the last epoch of this call (also when nothing was left to train)."""
 
 
 class _EpochHookCallback(Callback):
@@ -165,7 +144,7 @@ def train(
             f"Use a smaller --batch-size or a larger --train-size."
         )
 
-    from ganlib.frames import TrainingFrames  # imported here: ganlib.frames builds on this module's Callback
+    from ganlib.frames import TrainingFrames
 
     frames = TrainingFrames.from_config(config)
     callbacks = ([frames] if frames is not None else []) + callbacks

@@ -36,7 +36,7 @@ from typing import Callable
 
 import tensorflow as tf
 
-from ganlib.loop import Callback
+from ganlib.callbacks import Callback
 from ganlib.runs import RunDir
 from ganlib.state import GAN
 
