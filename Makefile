@@ -23,12 +23,13 @@ demo: setup
 	$(BIN)/python -m ganlib train --out runs/dcgan-mnist $(DEMO_ARGS)
 
 # The notebooks run under nbval in quick mode (GANLIB_QUICK=1: small data, short training, every cell executed),
-# in a kernel on this venv's interpreter (--nbval-current-env). Their kernels start in notebooks/, so the data
+# in a kernel on this venv's interpreter (--nbval-current-env). Two pytest workers (pytest-xdist) share the two cores;
+# --dist loadfile keeps each test file, and so each notebook's cells, in one worker and in order. Their kernels start in notebooks/, so the data
 # directory is made absolute and PYTHONPATH points at this checkout's ganlib.
 test: setup
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 	GANLIB_QUICK=1 GANLIB_DATA_DIR="$(if $(GANLIB_DATA_DIR),$(abspath $(GANLIB_DATA_DIR)),)" PYTHONPATH="$(CURDIR)" \
-		$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --durations=15
+		$(BIN)/python -m pytest tests notebooks -n 2 --dist loadfile --nbval-lax --nbval-current-env --durations=25
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

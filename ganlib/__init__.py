@@ -7,8 +7,10 @@ Modules, one idea each: :mod:`ganlib.data` (MNIST-style data, tf.data pipelines)
 optimizers and their checkpoint), :mod:`ganlib.loop` (the training loop),
 :mod:`ganlib.train` (the public training entry: loop plus evaluation), :mod:`ganlib.runs` (run
 directories), :mod:`ganlib.metrics` (sample quality: FCD, classifier score,
-mode coverage), :mod:`ganlib.viz` (grids, GIFs, plots), :mod:`ganlib.cli`
-(``python -m ganlib``).
+mode coverage), :mod:`ganlib.frames` (the training GIF's frame schedule),
+:mod:`ganlib.conditional` (class-conditional sampling and class accuracy),
+:mod:`ganlib.walks` (latent walks, slerp, class morphs), :mod:`ganlib.viz` (grids,
+GIFs, MP4s, plots), :mod:`ganlib.cli` (``python -m ganlib``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

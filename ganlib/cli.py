@@ -1,4 +1,4 @@
-"""The command line: ``python -m ganlib {train,sample,gif,evaluate} ...``.
+"""The command line: ``python -m ganlib {train,sample,gif,interpolate,evaluate,export} ...``.
 
 Exit status: 0 on success, 2 for wrong arguments or bad input (with the usage
 message), 1 when data cannot be found or loaded, 3 when training diverged.
@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ganlib.config import (
+    D_LABEL_INPUTS,
     DISCRIMINATOR_LOSS_NAMES,
+    G_LABEL_INPUTS,
     GENERATOR_LOSS_NAMES,
     OPTIMIZERS,
     PRECISIONS,
@@ -66,6 +68,21 @@ def _unit_interval(text: str) -> float:
     return value
 
 
+def _class_label(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 9:
+        raise argparse.ArgumentTypeError(f"expected a class in 0..9, received {value}")
+    return value
+
+
+def _animation_options(parser: argparse.ArgumentParser, *, fps: float, hold: float) -> None:
+    parser.add_argument("--fps", type=_positive_float, default=fps, help="frames per second")
+    parser.add_argument("--loop", type=_non_negative_int, default=0, help="times a GIF plays; 0 loops forever")
+    parser.add_argument("--hold", type=_non_negative_float, default=hold, help="seconds the last frame stays")
+    parser.add_argument("--scale", type=_positive_float, default=1.0,
+                        help="resize factor of every frame (integers keep pixels sharp)")
+
+
 def _clip_value(text: str) -> float | str:
     return _NO_CLIPPING if text.strip().lower() == _NO_CLIPPING else _positive_float(text)
 
@@ -85,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m ganlib",
         description="Train GANs on MNIST-style data, draw samples, build training GIFs and measure sample quality.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,gif,evaluate}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,gif,interpolate,evaluate,export}")
 
     t = sub.add_parser(
         "train",
@@ -137,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
           type=_positive_int)
     field("--d-batch-norm", "d_batch_norm", "batch normalization in the discriminator (off for a penalty)",
           action=argparse.BooleanOptionalAction)
+    field("--spectral-norm", "spectral_norm", "spectral normalization of every discriminator layer (needs "
+          "--no-d-batch-norm)", action=argparse.BooleanOptionalAction)
+    field("--real-label", "real_label", "one-sided label smoothing: target of real images in the minimax "
+          "discriminator loss, in (0, 1]", type=_positive_float)
     field("--num-samples", "num_samples", "images in each epoch's fixed-z sample grid (a square number)",
           type=_positive_int)
     field("--ema", "ema", "decay of an exponential moving average of the generator's weights (0: none); grids, "
@@ -148,7 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
     field("--precision", "precision", "mixed_float16 (GPUs, with loss scaling) or mixed_bfloat16 (TPUs): "
           "float16/bfloat16 computations, float32 weights (see benchmarks/README.md for a CPU)",
           choices=list(PRECISIONS))
-    t.add_argument("--fps", type=_positive_float, default=2.0, help="frames per second of the training GIF")
+    field("--conditional", "conditional", "class-conditional networks: ask for a digit with 'sample --digit', "
+          "morph between classes with 'interpolate --morph'", action=argparse.BooleanOptionalAction)
+    field("--g-label-input", "g_label_input", "conditional generator: a learned label embedding or the one-hot "
+          "label, concatenated to z", choices=list(G_LABEL_INPUTS))
+    field("--d-label-input", "d_label_input", "conditional discriminator: projection (Miyato & Koyama 2018) or "
+          "one-hot label maps concatenated to the image", choices=list(D_LABEL_INPUTS))
+    field("--frames-per-decade", "frames_per_decade", "training-GIF frames per factor of 10 in step + "
+          "--frame-offset, from step 0 (0: none; then one frame per epoch unless --frame-every)",
+          type=_non_negative_int)
+    field("--frame-offset", "frame_offset", "steps added before the logarithm of the frame schedule: the first "
+          "frames are about offset * 2.3 / frames-per-decade steps apart (0: pure log spacing)", type=_non_negative_int)
+    field("--frame-every", "frame_every", "also a training-GIF frame every K steps (0: never)",
+          type=_non_negative_int)
+    t.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second of the training GIF")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")
     t.add_argument("--steps-per-execution", type=_positive_int, default=1,
@@ -164,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true",
                    help="delete a different run already in --out instead of refusing")
     t.add_argument("--no-progress", action="store_true", help="hide the per-epoch progress bar")
+    t.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
+                   help="write TensorBoard event files to OUT/tensorboard (view with: tensorboard --logdir runs)")
 
     s = sub.add_parser(
         "sample",
@@ -175,18 +211,47 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", "--num", type=_positive_int, default=64, help="number of samples")
     s.add_argument("--seed", type=_non_negative_int, default=None,
                    help="seed of the latent vectors (default: fresh randomness)")
+    s.add_argument("--digit", "--label", dest="digit", type=_class_label, default=None,
+                   help="conditional runs: draw only this class (0-9); default: every class in turn, one per column")
     s.add_argument("--out", type=Path, default=None, help="PNG to write (default: RUN_DIR/samples.png)")
 
     g = sub.add_parser(
         "gif",
-        help="rebuild a run's training GIF from its saved sample grids",
-        description="Rebuild a run's training GIF from its per-epoch sample grids.",
+        help="rebuild a run's training GIF (or an MP4) from its saved frames",
+        description="Rebuild a run's training animation from its frames (frames/step_*.png: the fixed-z grid from "
+        "step 0 on, see ganlib.frames) or, for a run without frames or with --per-epoch, from its per-epoch "
+        "sample grids. The grid size is the run's --num-samples; --scale resizes it.",
         formatter_class=_HelpFormatter,
     )
     g.add_argument("run_dir", type=Path, help="a run directory written by 'train'")
-    g.add_argument("--fps", type=_positive_float, default=2.0, help="frames per second")
-    g.add_argument("--loop", type=_non_negative_int, default=0, help="times to play; 0 loops forever")
-    g.add_argument("--out", type=Path, default=None, help="GIF to write (default: RUN_DIR/training.gif)")
+    _animation_options(g, fps=8.0, hold=2.0)
+    g.add_argument("--per-epoch", action="store_true", help="one frame per epoch (the sample grids)")
+    g.add_argument("--out", type=Path, default=None,
+                   help="file to write, .gif or .mp4 (default: RUN_DIR/training.gif)")
+
+    w = sub.add_parser(
+        "interpolate",
+        help="animate a walk through latent space (slerp), or a class morph of a conditional run",
+        description="Load a run's latest checkpoint and write an animation of latent walks: a grid of --walks "
+        "walks, each visiting --keys random latent vectors by spherical interpolation (slerp) and returning to "
+        "the first. A conditional run draws walk i as class i % 10 (or --digit). --morph (conditional runs) "
+        "instead keeps z fixed and moves the label from 0 to 1 to ... to 9 in the generator's label space.",
+        formatter_class=_HelpFormatter,
+    )
+    w.add_argument("run_dir", type=Path, help="a run directory written by 'train'")
+    w.add_argument("--out", type=Path, default=None,
+                   help="file to write, .gif or .mp4 (default: RUN_DIR/walk.gif, or RUN_DIR/morph.gif with --morph)")
+    w.add_argument("--walks", type=_positive_int, default=16, help="walks side by side (the grid's tiles)")
+    w.add_argument("--keys", type=_at_least_two, default=4, help="random latent vectors each walk visits")
+    w.add_argument("--frames", type=_positive_int, default=24,
+                   help="frames from one latent vector (or class) to the next")
+    w.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the latent vectors")
+    w.add_argument("--digit", "--label", dest="digit", type=_class_label, default=None,
+                   help="conditional runs: every walk draws this class (default: walk i draws class i %% 10)")
+    w.add_argument("--morph", action="store_true",
+                   help="conditional runs: the class morph 0 -> 1 -> ... -> 9 with z held fixed")
+    w.add_argument("--lerp", action="store_true", help="linear instead of spherical interpolation (to compare)")
+    _animation_options(w, fps=12.0, hold=0.0)
     from ganlib.metrics import MEMORISATION_SAMPLES, METRICS  # numpy only: no TensorFlow at parse time
 
     e = sub.add_parser(
@@ -215,10 +280,28 @@ def build_parser() -> argparse.ArgumentParser:
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
     e.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the latent vectors")
     e.add_argument("--out", type=Path, default=None, help="JSON to write (default: RUN_DIR/metrics.json)")
+    x = sub.add_parser(
+        "export",
+        help="save a run's generator as a .keras file and a SavedModel, loadable without ganlib",
+        description="Save the generator of a run's latest checkpoint (or of a given checkpoint) as a Keras file, "
+        "loadable with keras.models.load_model in a program that does not install ganlib, and as a TensorFlow "
+        "SavedModel for serving (tf.saved_model.load(DIR).serve(z)). Both map latent vectors z [N, LATENT_DIM] "
+        "(and labels [N] for a conditional run) to images [N, 28, 28, 1] in [-1, 1].",
+        formatter_class=_HelpFormatter,
+    )
+    x.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                   help="a run directory written by 'train' or a checkpoint path such as RUN_DIR/checkpoints/ckpt-3")
+    x.add_argument("--out", type=Path, default=None,
+                   help="the .keras file to write (default: RUN_DIR/export/generator.keras)")
+    x.add_argument("--saved-model", type=Path, default=None,
+                   help="the SavedModel directory to write (default: beside --out, STEM_savedmodel, e.g. "
+                   "generator_savedmodel)")
+    x.add_argument("--no-saved-model", action="store_true", help="write only the .keras file")
     e.add_argument("--figure", type=Path, default=None,
                    help="PNG of the samples nearest to a training image, written with 'memorisation' "
                    "(default: nearest_neighbours.png beside the JSON)")
-    for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (e, _evaluate)):
+    for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (w, _interpolate), (e, _evaluate),
+                               (x, _export)):
         subparser.set_defaults(handler=handler, subparser=subparser)
     return parser
 
@@ -254,7 +337,8 @@ def _train(args: argparse.Namespace) -> int:
 
     history = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite, progress=not args.no_progress,
                     jit_compile=args.jit, steps_per_execution=args.steps_per_execution,
-                    strategy=get_strategy(args.strategy, tpu=args.tpu), gif_fps=args.fps)
+                    strategy=get_strategy(args.strategy, tpu=args.tpu), gif_fps=args.fps,
+                    tensorboard=args.tensorboard)
     last = history[-1]
     print(f"Done: {int(last['epoch'])} epochs, last epoch d_loss={last['d_loss']:.3f} g_loss={last['g_loss']:.3f} "
           f"({last['seconds']:.0f} s, {last['images_per_second']:.0f} images/s).")
@@ -265,29 +349,80 @@ def _train(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ganlib.conditional import balanced_labels
     from ganlib.state import load_run
     from ganlib.viz import save_image_grid
 
     gan, run = load_run(args.run_dir)
     z = np.random.default_rng(args.seed).standard_normal((args.num, gan.config.latent_dim)).astype(np.float32)
+    cols, title = None, f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}"
+    if args.digit is not None:
+        if not gan.config.conditional:
+            raise ValueError(f"--digit needs a conditional run (trained with --conditional); {run.root} is "
+                             f"unconditional. Received: --digit {args.digit}")
+        labels, title = np.full(args.num, args.digit), f"{title} - class {args.digit}"
+    elif gan.config.conditional:
+        labels, cols = balanced_labels(args.num), min(args.num, 10)  # one class per column
+    else:
+        labels = None
     out = args.out if args.out is not None else run.root / "samples.png"
-    save_image_grid(gan.generate(z), out, title=f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}")
+    save_image_grid(gan.generate(z, labels=labels), out, title=title, cols=cols)
     print(f"Wrote {args.num} samples of the {gan.sample_source} to {out}")
     return 0
 
 
 def _gif(args: argparse.Namespace) -> int:
     from ganlib.runs import RunDir
-    from ganlib.viz import make_gif
+    from ganlib.viz import save_animation
 
     run = RunDir(args.run_dir)
-    frames = run.sample_grids()
+    frames = run.sample_grids() if args.per_epoch else (run.frame_files() or run.sample_grids())
     if not frames:
-        raise ValueError(f"No sample grids in {run.samples}: expected epoch_NNNN.png files written by 'train'.")
+        raise ValueError(f"No frames in {run.frames} and no sample grids in {run.samples}: expected files written "
+                         f"by 'train'. Received: {run.root}")
     out = args.out if args.out is not None else run.gif
-    make_gif(frames, out, fps=args.fps, loop=args.loop)
-    print(f"Wrote {out} ({len(frames)} frames at {args.fps:g} fps)")
+    save_animation(frames, out, fps=args.fps, loop=args.loop, hold_last=args.hold, scale=args.scale)
+    print(f"Wrote {out} ({len(frames)} frames at {args.fps:g} fps, {out.stat().st_size / 1e6:.2f} MB)")
     return 0
+
+
+def _interpolate(args: argparse.Namespace) -> int:
+    import math
+
+    from ganlib.state import load_run
+    from ganlib.viz import labelled_grid, save_animation
+    from ganlib.walks import class_morph, walk_frames
+
+    if args.out is not None and args.out.suffix.lower() not in (".gif", ".mp4"):
+        raise ValueError(f"Expected a .gif or .mp4 file name for --out. Received: --out {args.out}")
+    gan, run = load_run(args.run_dir)
+    if args.morph:
+        if args.digit is not None:
+            raise ValueError(f"--morph visits every class; --digit chooses one. Received: --morph --digit {args.digit}")
+        images, position = class_morph(gan, frames_per_class=args.frames, num_columns=args.walks, seed=args.seed)
+        cols = min(args.walks, 8)
+        labels = [_morph_label(p) for p in position]
+    else:
+        if args.digit is not None and not gan.config.conditional:
+            raise ValueError(f"--digit needs a conditional run (trained with --conditional); {run.root} is "
+                             f"unconditional. Received: --digit {args.digit}")
+        digits = None if args.digit is None else [args.digit] * args.walks
+        images = walk_frames(gan, num_walks=args.walks, num_keys=args.keys, frames_per_segment=args.frames,
+                             seed=args.seed, labels=digits, spherical=not args.lerp)
+        cols = math.ceil(math.sqrt(args.walks))
+        labels = [""] * len(images)
+    frames = [labelled_grid(step, label=label, cols=cols, scale=2) for step, label in zip(images, labels)]
+    default = "morph.gif" if args.morph else "walk.gif"
+    out = args.out if args.out is not None else run.root / default
+    save_animation(frames, out, fps=args.fps, loop=args.loop, hold_last=args.hold, scale=args.scale)
+    print(f"Wrote {out} ({len(frames)} frames at {args.fps:g} fps, {out.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def _morph_label(position: float) -> str:
+    start = int(position)
+    t = position - start
+    return f"class {start}" if t == 0 else f"class {start} -> {start + 1}  (t = {t:.2f})"
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -301,11 +436,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     gan, run = load_run(args.run_dir)
     checkpoint = gan.restored_from
     t0 = time.perf_counter()
-    images = sample_images(gan.generate, num_samples=args.num_samples, seed=args.seed,
-                           latent_dim=gan.config.latent_dim)
+    if gan.config.conditional:  # every class equally often, and how often each is drawn as asked
+        from ganlib.conditional import class_accuracy, sample_classes
+
+        images, labels = sample_classes(gan, max(1, args.num_samples // 10), seed=args.seed)
+    else:
+        images, labels = sample_images(gan.generate, num_samples=args.num_samples, seed=args.seed,
+                                       latent_dim=gan.config.latent_dim), None
     generate_seconds = time.perf_counter() - t0
     metrics = evaluate_images(images, dataset=gan.config.dataset, data_dir=args.data_dir, metrics=args.metrics,
                               memorisation_samples=args.memorisation_samples)
+    if labels is not None:
+        accuracy = class_accuracy(images, labels, dataset=gan.config.dataset)
+        metrics.update(class_accuracy=accuracy["accuracy"], per_class_accuracy=accuracy["per_class"],
+                       confusion=accuracy["confusion"])
     info = classifier_info(gan.config.dataset)
     metrics["timings"] = {"generate": round(generate_seconds, 2), **metrics["timings"]}
     metrics.update(seed=args.seed, epoch=int(gan.epoch.numpy()), run_dir=str(run.root), checkpoint=checkpoint,
@@ -335,6 +479,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"{checkpoint} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, seed {metrics['seed']}), "
           "against the test split:")
     print("\n".join(f"  {line}" for line in _summary_lines(metrics)))
+    if "class_accuracy" in metrics:
+        per_class = "  ".join(f"{c}: {a:.1%}" for c, a in metrics["per_class_accuracy"].items())
+        print(f"  class accuracy {metrics['class_accuracy']:.2%} (samples classified as the class asked for; "
+              f"{metrics['num_samples'] // 10} per class)")
+        print(f"  per class  {per_class}")
     print(f"Wrote {', '.join(map(str, written))}")
     return 0
 
@@ -368,6 +517,18 @@ def _summary_lines(metrics: dict) -> list[str]:
         lines.append("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in m["timings"].items())
                      + (f"; total {m['seconds']:.1f}" if "seconds" in m else ""))
     return lines
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ganlib.export import export_run
+
+    saved_model = False if args.no_saved_model else (args.saved_model or True)
+    info = export_run(args.run_dir, args.out, saved_model=saved_model)
+    print(f"{info['checkpoint']} (epoch {info['epoch']}): wrote {info['path']}"
+          + (f" and {info['saved_model']}" if info["saved_model"] else ""))
+    print(f"  keras.models.load_model({info['path']!r})({info['inputs']}): images [N, 28, 28, 1] in [-1, 1] "
+          f"from z [N, {info['latent_dim']}]")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,32 +11,61 @@ Presets and their papers (ganlib's departures in brackets):
 gan        Goodfellow et al. 2014 (https://arxiv.org/abs/1406.2661): minimax D loss with the
            *saturating* generator loss log(1 - D(G(z))). [The paper used MLPs and SGD with
            momentum; ganlib uses the DCGAN networks and Adam(2e-4, 0.5) so that the only
-           difference from ``dcgan`` is the generator loss.]
+           difference from ``dcgan`` is the generator loss. The simultaneous update (below)
+           instead of the paper's Algorithm 1, which updates G after D with fresh noise.]
 dcgan      Radford et al. 2016 (https://arxiv.org/abs/1511.06434): minimax D loss, non-saturating
            G loss, Adam(2e-4, beta_1=0.5), batch norm. [Smaller networks for 28x28; batch 64
-           instead of 128, which gives twice the updates per epoch on a CPU.]
+           instead of 128, which gives twice the updates per epoch on a CPU; the simultaneous
+           update.]
 lsgan      Mao et al. 2017 (https://arxiv.org/abs/1611.04076): least squares with a=0, b=c=1,
-           Adam(2e-4, beta_1=0.5) as in the paper. [DCGAN networks instead of the paper's.]
+           Adam(2e-4, beta_1=0.5) as in the paper. [DCGAN networks instead of the paper's; the
+           simultaneous update.]
 wgan       Arjovsky et al. 2017 (https://arxiv.org/abs/1701.07875): Wasserstein loss, weight
-           clipping c=0.01, RMSprop(5e-5), n_critic=5, as in the paper. [Batch 16 instead of the
-           paper's 64. At RMSprop(5e-5) the generator moves slowly, and one epoch at batch 64 (937
-           generator updates) left it drawing blobs (FCD 261.6 over 10,000 samples, 7/10 classes);
-           at batch 16 one epoch is 3,750 updates and gives digit-like strokes (FCD 176.9, 9/10
-           classes) for 12% more time (444 s against 397 s on 2 idle CPU cores). Batch 32 gave
-           198.0, batch 8 172.7 in 582 s. The paper's code also runs 100 critic updates for the
-           first 25 generator updates and every 500th; ganlib keeps n_critic constant, as the
-           paper's algorithm 1 does: at batch 16 that warm-up scored 177.8 in 17% more time. The
-           DCGAN initialisation N(0, 0.02) of the paper's code scored 173.5, RMSprop rho=0.99
-           (PyTorch's default) 180.3, a critic without batch norm 189.0; ganlib keeps Keras's
-           defaults and the critic's batch norm. The n_critic critic updates of one step share
-           the same real batch.]
+           clipping c=0.01 (before and after every critic update), RMSprop(5e-5), n_critic=5,
+           each critic update on its own real batch, as in the paper's Algorithm 1.
+           [Batch 16 instead of the paper's 64: at RMSprop(5e-5) the generator
+           moves slowly per update, and batch 16 gives four times the generator updates per
+           epoch for little more time per update. With this Algorithm 1 (each critic update
+           on its own batch: 750 generator iterations per epoch at batch 16), FCD over 10,000
+           samples after epochs 1-5 was 366.4, 220.6, 192.3, 177.9, 177.4 (9/10 classes after
+           epoch 5; seed 0; measured on 2 CPU cores under load average 8-13). Five epochs are
+           3,750 generator iterations, the same number and about the same compute as one epoch
+           of ganlib's earlier step, which reused one real batch for all five critic updates
+           and reached 176.9 at batch 16 and 261.6 at batch 64 (937 iterations); an ablation
+           with that earlier step (README) found the paper code's critic warm-up, its
+           N(0, 0.02) initialisation and RMSprop rho 0.99 within 4 FCD of the preset.]
 wgan-gp    Gulrajani et al. 2017 (https://arxiv.org/abs/1704.00028): Wasserstein loss plus
-           gradient penalty lambda=10, Adam(1e-4, 0.5, 0.9), n_critic=5, critic without batch
-           norm, as in the paper. [Same real batch for the n_critic updates, as in ``wgan``.]
+           gradient penalty lambda=10, Adam(1e-4, 0.5, 0.9), n_critic=5, each critic update on
+           its own real batch, critic without batch norm, batch 64, as in the paper's Algorithm 1.
+           [DCGAN-style networks for 28x28 instead of the paper's ResNets and MLPs.]
 hinge      Lim & Ye 2017 (https://arxiv.org/abs/1705.02894), Miyato et al. 2018
            (https://arxiv.org/abs/1802.05957): hinge D loss, G loss -D(G(z)), Adam(2e-4, 0.5),
-           n_critic=1. [No spectral normalization; the discriminator keeps batch norm.]
+           n_critic=1. [No spectral normalization (see ``sngan``); the discriminator keeps batch
+           norm; the simultaneous update.]
+sngan      Miyato et al. 2018 (https://arxiv.org/abs/1802.05957): hinge loss, spectral normalization
+           of every critic layer (both convolutions and the dense logit), no batch norm in the
+           critic, Adam(2e-4, beta_1=0.5, beta_2=0.999), n_critic=1: the paper's setting C (its
+           table 1), chosen by measurement (benchmarks/sngan_settings.py; equal training time of
+           300 CPU-seconds each on 2 shared CPU cores, seed 0, FCD over 5,000 samples): C scored
+           FCD 152.4 (2,071 generator updates, 9/10 classes), the authors' code's Adam(2e-4, 0, 0.9)
+           with n_critic=5 163.9 (525 updates, 9/10), setting A, Adam(1e-4, 0.5, 0.9) with
+           n_critic=5, 240.0 (528 updates, 9/10). One seed: A is clearly behind, the 11.5 between
+           C and the code's setting is not established. [DCGAN networks instead of the paper's;
+           keras.layers.SpectralNormalization differs from the paper's algorithm 1, see
+           ganlib.models.build_discriminator; Algorithm 1's alternating update, as measured.]
 =========  ===============================================================================
+
+The simultaneous update (``simultaneous_update=True``, the n_critic = 1 presets) takes the
+discriminator's and the generator's gradients from one forward pass at the same parameters,
+as the TensorFlow DCGAN tutorial does, instead of updating the generator against the
+updated discriminator with fresh noise (``False``, the papers' Algorithm 1). Measured with
+``benchmarks/update_rule.py`` (dcgan, batch 64, real MNIST, FCD over 5,000 samples, seed 0):
+per generator iteration the two reached nearly the same FCD (after 250 / 500 / 750 / 1,000 /
+1,250 iterations: simultaneous 337.5 / 160.1 / 133.6 / 124.2 / 103.4, alternating 225.8 /
+154.1 / 132.1 / 115.9 / 100.7), while an alternating iteration cost 1.28x as much (0.89 s
+against 0.69 s, timed in interleaved rounds on 2 CPU cores at load average 12), so the
+simultaneous update reaches an FCD of 135 or 105 in about 1/1.28 of the time and stays the
+default of the n_critic = 1 presets.
 """
 
 from __future__ import annotations
@@ -49,6 +78,8 @@ from ganlib.data import DATASETS
 
 OPTIMIZERS = ("adam", "rmsprop")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+G_LABEL_INPUTS = ("embedding", "one_hot")  # how a conditional generator takes its label (ganlib.models)
+D_LABEL_INPUTS = ("projection", "concat")  # how a conditional discriminator takes it
 # The keys of ganlib.losses.DISCRIMINATOR_LOSSES / GENERATOR_LOSSES (tests/test_config.py checks that they agree),
 # named here so that validating a config does not import TensorFlow.
 DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge")
@@ -69,6 +100,8 @@ class TrainConfig:
         seed: seeds initial weights, the fixed latent batch, data order and noise.
         discriminator_loss: a key of ``ganlib.losses.DISCRIMINATOR_LOSSES``.
         generator_loss: a key of ``ganlib.losses.GENERATOR_LOSSES``.
+        real_label: target of the real images in the minimax discriminator loss, in (0, 1]; 0.9 is
+            one-sided label smoothing (Salimans et al. 2016), 1 none. Only with ``discriminator_loss="minimax"``.
         optimizer: ``"adam"`` or ``"rmsprop"``, one instance per network.
         g_learning_rate / d_learning_rate: learning rates, > 0.
         beta_1 / beta_2: Adam's moment decay rates (ignored by RMSprop).
@@ -82,6 +115,8 @@ class TrainConfig:
         g_filters / d_filters: width of the generator / discriminator.
         d_batch_norm: batch normalization in the discriminator (off for a WGAN-GP critic; refused with
             a gradient penalty, see :func:`_validate`).
+        spectral_norm: spectral normalization of every discriminator layer (Miyato et al. 2018,
+            see :func:`ganlib.models.build_discriminator`); needs ``d_batch_norm=False``.
         num_samples: images in the fixed-z sample grid (a square number).
         eval_every: evaluate sample quality every K epochs (0: never): FCD, classifier score and
             classes covered (see :mod:`ganlib.metrics`) go into the epoch's history row.
@@ -95,6 +130,23 @@ class TrainConfig:
         num_replicas: replicas of the ``tf.distribute.Strategy`` the run trains on; set by the training
             loop from the strategy and recorded in ``config.json``, so that a run resumes only on as many
             replicas (each replica's batch-norm statistics and noise stream depend on it).
+        conditional: class-conditional networks (Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784):
+            the generator draws ``G(z, y)`` for a requested class ``y``, the discriminator judges ``D(x, y)``;
+            the training labels flow through the data pipeline (see :mod:`ganlib.models`).
+        g_label_input: how a conditional generator takes ``y``: ``"embedding"`` (a learned 50-d vector
+            concatenated to ``z``) or ``"one_hot"`` (the one-hot vector concatenated to ``z``).
+        d_label_input: how a conditional discriminator takes ``y``: ``"projection"`` (Miyato & Koyama 2018,
+            https://arxiv.org/abs/1802.05637) or ``"concat"`` (one-hot label maps concatenated to the image's
+            channels, as keras-io's conditional GAN does).
+        frames_per_decade: training-GIF frames per factor of 10 in ``step + frame_offset`` (0: none): the
+            fixed-z grid is drawn at step 0 (the untrained generator) and at the steps
+            ``round(frame_offset * 10 ** (k / frames_per_decade)) - frame_offset``, k = 1, 2, ..., dense
+            early and sparser later; 24 gives 46 frames over the default 5 epochs of 937 steps
+            (see :mod:`ganlib.frames`, which also gives the measurement behind the defaults).
+        frame_offset: steps added before the logarithm, >= 0: the first frames are about
+            ``frame_offset * ln(10) / frames_per_decade`` steps apart (10 for the defaults), later ones
+            about 10% of their step apart (0: pure log spacing, a frame at each of the first steps).
+        frame_every: also draw a frame every K generator steps (0: never).
     """
 
     preset: str = "dcgan"
@@ -106,6 +158,7 @@ class TrainConfig:
     seed: int = 0
     discriminator_loss: str = "minimax"
     generator_loss: str = "non_saturating"
+    real_label: float = 1.0
     optimizer: str = "adam"
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
@@ -117,6 +170,7 @@ class TrainConfig:
     g_filters: int = 64
     d_filters: int = 64
     d_batch_norm: bool = True
+    spectral_norm: bool = False
     num_samples: int = 64
     eval_every: int = 0
     eval_samples: int = 10_000
@@ -124,6 +178,12 @@ class TrainConfig:
     ema: float = 0.0
     precision: str = "float32"
     num_replicas: int = 1
+    conditional: bool = False
+    g_label_input: str = "embedding"
+    d_label_input: str = "projection"
+    frames_per_decade: int = 24
+    frame_offset: int = 100
+    frame_every: int = 0
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -193,7 +253,8 @@ def _validate(c: TrainConfig) -> None:
     if c.simultaneous_update and c.n_critic != 1:
         raise ValueError(
             "simultaneous_update takes both gradients from one forward pass, so it needs n_critic=1. "
-            f"Received: n_critic={c.n_critic}, simultaneous_update=True"
+            f"Received: n_critic={c.n_critic}, simultaneous_update=True (pass simultaneous_update=False, "
+            "--no-simultaneous-update, for several critic updates per generator update)"
         )
     if c.gp_weight > 0 and c.d_batch_norm:
         raise ValueError(
@@ -206,14 +267,57 @@ def _validate(c: TrainConfig) -> None:
         raise ValueError(f"ema must be a decay in [0, 1) (0: no moving average). Received: ema={c.ema!r}")
     if c.precision not in PRECISIONS:
         raise ValueError(f"Unknown precision: expected one of {', '.join(PRECISIONS)}. Received: precision={c.precision!r}")
+    if not isinstance(c.spectral_norm, bool):
+        raise ValueError(f"spectral_norm must be True or False. Received: spectral_norm={c.spectral_norm!r}")
+    if c.spectral_norm and c.d_batch_norm:
+        raise ValueError(
+            "spectral_norm=True needs d_batch_norm=False (batch norm undoes the Lipschitz bound). "
+            f"Received: spectral_norm={c.spectral_norm!r}, d_batch_norm={c.d_batch_norm!r}"
+        )
+    if isinstance(c.real_label, bool) or not isinstance(c.real_label, (int, float)) or not 0 < c.real_label <= 1:
+        raise ValueError(
+            f"real_label must be a number in (0, 1] (1: no smoothing). Received: real_label={c.real_label!r}"
+        )
+    if c.real_label != 1 and c.discriminator_loss != "minimax":
+        raise ValueError(
+            "real_label (one-sided label smoothing) applies to the minimax discriminator loss only. "
+            f"Received: real_label={c.real_label!r}, discriminator_loss={c.discriminator_loss!r}"
+        )
+    for name in ("frames_per_decade", "frame_offset", "frame_every"):
+        value = getattr(c, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0 (0: none). Received: {name}={value!r}")
+    if not isinstance(c.conditional, bool):
+        raise ValueError(f"conditional must be True or False. Received: conditional={c.conditional!r}")
+    if c.conditional and c.spectral_norm:
+        raise ValueError(
+            "spectral_norm is not available for the conditional networks yet (ganlib.models."
+            "build_conditional_discriminator has no spectral-norm option). Received: conditional=True, spectral_norm=True"
+        )
+    if c.g_label_input not in G_LABEL_INPUTS:
+        raise ValueError(
+            f"Unknown g_label_input: expected one of {', '.join(G_LABEL_INPUTS)}. Received: g_label_input={c.g_label_input!r}"
+        )
+    if c.d_label_input not in D_LABEL_INPUTS:
+        raise ValueError(
+            f"Unknown d_label_input: expected one of {', '.join(D_LABEL_INPUTS)}. Received: d_label_input={c.d_label_input!r}"
+        )
+    if c.conditional and c.eval_every:
+        # The evaluation hook draws unlabelled samples; a conditional run is measured after training instead.
+        raise ValueError(
+            "eval_every is not available for a conditional run (the per-epoch evaluation draws samples without "
+            "labels). Train with eval_every=0, then run 'python -m ganlib evaluate RUN_DIR', which draws every "
+            f"class equally and also reports the class accuracy. Received: conditional=True, eval_every={c.eval_every}"
+        )
     if int(c.num_samples**0.5) ** 2 != c.num_samples:
         raise ValueError(f"num_samples must be a square number (the grid is square). Received: num_samples={c.num_samples}")
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "gan": dict(discriminator_loss="minimax", generator_loss="minimax"),
-    "dcgan": dict(discriminator_loss="minimax", generator_loss="non_saturating"),
-    "lsgan": dict(discriminator_loss="least_squares", generator_loss="least_squares"),
+    # n_critic = 1: the simultaneous update reaches a given FCD sooner in wall time (see the module docstring).
+    "gan": dict(discriminator_loss="minimax", generator_loss="minimax", simultaneous_update=True),
+    "dcgan": dict(discriminator_loss="minimax", generator_loss="non_saturating", simultaneous_update=True),
+    "lsgan": dict(discriminator_loss="least_squares", generator_loss="least_squares", simultaneous_update=True),
     "wgan": dict(
         discriminator_loss="wasserstein",
         generator_loss="wasserstein",
@@ -235,7 +339,18 @@ PRESETS: dict[str, dict[str, Any]] = {
         gp_weight=10.0,
         d_batch_norm=False,
     ),
-    "hinge": dict(discriminator_loss="hinge", generator_loss="hinge"),
+    "hinge": dict(discriminator_loss="hinge", generator_loss="hinge", simultaneous_update=True),
+    "sngan": dict(
+        discriminator_loss="hinge",
+        generator_loss="hinge",
+        spectral_norm=True,
+        d_batch_norm=False,
+        g_learning_rate=2e-4,
+        d_learning_rate=2e-4,
+        beta_1=0.5,
+        beta_2=0.999,
+        n_critic=1,
+    ),
 }
 
 
@@ -247,7 +362,7 @@ def get_config(preset: str = "dcgan", **overrides: Any) -> TrainConfig:
         5
 
     Args:
-        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge``.
+        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge, sngan``.
         **overrides: TrainConfig fields that replace the preset's values.
 
     Returns:

@@ -1,6 +1,7 @@
 """Loading MNIST-style data sets and building tf.data input pipelines.
 
-Two sources give the same arrays:
+Two sources give the same examples (tfds stores them in its own fixed order, so
+the arrays hold the same image/label pairs in a different order):
 
 * **tfds** (the default for users with internet): ``tfds.load`` downloads and
   caches the data set on first use.
@@ -23,7 +24,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import socket
 import struct
+import sys
+import urllib.error
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -42,7 +46,6 @@ _FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-_EXPECTED_COUNTS = {"train": 60_000, "test": 10_000}
 
 
 class IDXError(ValueError):
@@ -181,25 +184,31 @@ def load_idx_dataset(name: str, split: str, data_dir: str | os.PathLike) -> Data
 
 
 def load_tfds_dataset(name: str, split: str, *, tfds_data_dir: str | None = None) -> Dataset:
-    """Load one split through ``tensorflow_datasets`` (downloads on first use).
+    """Load one split through ``tensorflow_datasets`` (downloads and prepares it on first use).
+
+    tfds writes the examples in its own fixed order (shuffled by a hash of each example's key), so the
+    arrays hold the same image/label pairs as :func:`load_idx_dataset` in a different order, and
+    ``load_dataset(..., limit=k)`` keeps a different ``k`` examples from each source.
 
     Args:
         name: ``"mnist"`` or ``"fashion_mnist"``.
         split: ``"train"`` or ``"test"``.
-        tfds_data_dir: where tfds keeps its files (tfds's default when None).
+        tfds_data_dir: where tfds keeps its files (tfds's default when None: ``$TFDS_DATA_DIR``,
+            else ``~/tensorflow_datasets``).
 
     Returns:
-        A :class:`Dataset` as :func:`load_idx_dataset` returns it.
+        A :class:`Dataset`: float32 images ``[N, 28, 28, 1]`` in [-1, 1], int64 labels ``[N]``.
 
     Raises:
         ValueError: unknown ``name`` or ``split``.
-        RuntimeError: tfds could not download or prepare the data (for example without
-            internet); the message says how to use offline IDX files instead.
+        RuntimeError: tfds could not download, prepare or read the data. The message names the
+            exception (and the missing module when one is missing); for a network failure it says
+            how to use offline IDX files instead.
     """
     _check_name_split(name, split)
-    import tensorflow_datasets as tfds
-
     try:
+        import tensorflow_datasets as tfds
+
         # Batches of 10,000 rather than batch_size=-1, which aborts the process on data sets of
         # unknown length (tfds.testing.mock_data's, with TF 2.21).
         ds = tfds.load(name, split=split, as_supervised=True, data_dir=tfds_data_dir).batch(10_000)
@@ -207,12 +216,71 @@ def load_tfds_dataset(name: str, split: str, *, tfds_data_dir: str | None = None
         images = np.concatenate([b[0] for b in batches])
         labels = np.concatenate([b[1] for b in batches])
     except Exception as err:  # tfds raises many kinds of network and preparation errors
-        raise RuntimeError(
-            f"tensorflow-datasets could not load {name!r} ({type(err).__name__}: {err}). Without internet, "
-            f"use the original IDX files: put them in DIR/{name}/ and pass --data-dir DIR "
-            f"(or data_dir=DIR, or set {DATA_DIR_ENV}=DIR)."
-        ) from err
+        raise RuntimeError(_tfds_failure_message(name, err)) from err
     return Dataset(to_unit_range(images), np.asarray(labels, dtype=np.int64))
+
+
+def _exception_chain(err: BaseException) -> list[BaseException]:
+    """``err`` and the exceptions it was raised from or during, outermost first."""
+    chain: list[BaseException] = []
+    while err is not None and err not in chain:
+        chain.append(err)
+        err = err.__cause__ or err.__context__
+    return chain
+
+
+def _describe(err: BaseException) -> str:
+    kind = type(err)
+    where = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+    return f"{where}{kind.__qualname__}: {err}"
+
+
+def _is_network_error(err: BaseException) -> bool:
+    kinds: list[type] = [ConnectionError, TimeoutError, socket.gaierror, urllib.error.URLError]
+    # Looked up only when already imported: a failure that came from them has imported them.
+    requests_exceptions = sys.modules.get("requests.exceptions")
+    tfds_download = getattr(sys.modules.get("tensorflow_datasets"), "download", None)
+    for kind in (
+        getattr(requests_exceptions, "RequestException", None),  # DNS, connection, timeout, bad HTTP status
+        getattr(tfds_download, "DownloadError", None),  # tfds: the server answered with an HTTP error
+    ):
+        if isinstance(kind, type):
+            kinds.append(kind)
+    return isinstance(err, tuple(kinds))
+
+
+def _tfds_failure_message(name: str, err: BaseException) -> str:
+    """Say what made tfds fail: a missing module, the network, or something else, and what to do."""
+    offline = (
+        f"put the original IDX files in DIR/{name}/ and pass --data-dir DIR "
+        f"(or data_dir=DIR, or set {DATA_DIR_ENV}=DIR)"
+    )
+    # The outermost missing module or network error in the chain names the cause.
+    for cause in _exception_chain(err):
+        if isinstance(cause, ImportError):
+            missing = isinstance(cause, ModuleNotFoundError)
+            what = f"the Python module {cause.name!r} is not installed" if missing else "an import failed"
+            known = (
+                "; tensorflow-datasets 4.9.x imports it without declaring it, "
+                "https://github.com/tensorflow/datasets/issues/11212"
+                if cause.name == "importlib_resources"
+                else ""
+            )
+            return (
+                f"tensorflow-datasets could not prepare {name!r}: {what} ({_describe(cause)}). This is not a "
+                f"network problem: install ganlib's dependencies into this environment (`pip install -r "
+                f"requirements.txt`{known}), or bypass tensorflow-datasets: {offline}."
+            )
+        if _is_network_error(cause):
+            return (
+                f"tensorflow-datasets could not download {name!r} ({_describe(cause)}). "
+                f"Without internet, use the original IDX files: {offline}."
+            )
+    return (
+        f"tensorflow-datasets failed to load or prepare {name!r} with {_describe(err)}. This is not a "
+        f"network error; the traceback above shows where it was raised. To bypass tensorflow-datasets, "
+        f"{offline}."
+    )
 
 
 def load_dataset(
@@ -242,7 +310,8 @@ def load_dataset(
     Raises:
         ValueError: unknown name or split, or ``limit`` < 1.
         FileNotFoundError, IDXError: offline files missing or broken.
-        RuntimeError: tfds could not load the data (no internet and no data directory).
+        RuntimeError: tfds could not load the data (no internet and no data directory, or a
+            missing dependency; the message says which).
     """
     _check_name_split(name, split)
     if limit is not None and limit < 1:

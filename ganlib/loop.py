@@ -8,7 +8,12 @@ it again on the same directory resumes from the last checkpoint.
 
 The loop knows nothing of evaluation: callers add per-epoch work (for example
 :func:`ganlib.metrics.epoch_evaluator`) through ``on_epoch_end`` hooks, as
-:func:`ganlib.train.train` does for ``config.eval_every``.
+:func:`ganlib.train.train` does for ``config.eval_every``. Per-step work is a
+:class:`Callback`: the training GIF's frames (:class:`ganlib.frames.TrainingFrames`,
+configured by ``config.frames_per_decade`` and ``config.frame_every``) are one. A
+conditional config (``config.conditional``) only changes what flows through: the
+labels go into the pipeline with the images, and the grids come from
+:meth:`ganlib.state.GAN.fixed_grid`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganlib.config import TrainConfig
-from ganlib.data import check_images, load_dataset, make_pipeline
+from ganlib.data import NUM_CLASSES, check_images, load_dataset, make_pipeline
 from ganlib.runs import RunDir, prepare_run_dir, read_csv, write_csv
 from ganlib.state import GAN, build_gan
 from ganlib.step import STEP_KEYS, make_train_function, xla_supported
@@ -73,12 +78,13 @@ def train(
     *,
     data_dir: str | os.PathLike | None = None,
     images: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
     overwrite: bool = False,
     progress: bool = True,
     jit_compile: bool = False,
     steps_per_execution: int = 1,
     strategy: tf.distribute.Strategy | None = None,
-    gif_fps: float = 2.0,
+    gif_fps: float = 8.0,
     max_to_keep: int = 3,
     on_epoch_end: EpochHook | Iterable[EpochHook] | None = None,
     callbacks: Iterable[Callback] = (),
@@ -99,6 +105,8 @@ def train(
             when ``images`` is None.
         images: float32 ``[N, 28, 28, 1]`` in [-1, 1] to train on instead of loading
             ``config.dataset`` (``config.train_size`` still applies).
+        labels: int ``[N]`` class labels in 0..9 of ``images``, for a conditional config
+            (``config.conditional``); with ``images=None`` they come from ``config.dataset``.
         overwrite: delete a previous run in ``out_dir`` instead of refusing.
         progress: show a progress bar per epoch with live losses.
         jit_compile: compile the train step with XLA.
@@ -107,7 +115,7 @@ def train(
         strategy: a ``tf.distribute.Strategy`` to train under (see
             :func:`ganlib.distribute.get_strategy`); ``config.batch_size`` is the global
             batch, split evenly over the replicas. None: the current (default) strategy.
-        gif_fps: frames per second of the training GIF.
+        gif_fps: frames per second of the training GIF (its frames: :mod:`ganlib.frames`).
         max_to_keep: checkpoints kept by the CheckpointManager.
         on_epoch_end: one hook or several, ``f(gan, row)``, called in order after each
             epoch's sample grid and before its checkpoint; the values of the dict a hook
@@ -123,8 +131,9 @@ def train(
         RunDirError: ``out_dir`` holds another run (other settings, precision or replica
             count) or is not writable.
         ValueError: images of the wrong shape, dtype or range, fewer than one generator
-            iteration's ``n_critic * batch_size`` images, or a batch size not divisible by
-            the number of replicas.
+            iteration's ``n_critic * batch_size`` images, a batch size not divisible by
+            the number of replicas, or labels missing, given to an unconditional config,
+            of the wrong shape or out of range.
         DivergenceError: a loss became non-finite (the last good checkpoint is kept).
     """
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
@@ -140,11 +149,14 @@ def train(
     callbacks = [_EpochHookCallback(h) for h in hooks] + list(callbacks)
     run = prepare_run_dir(out_dir, config, overwrite=overwrite)
     if images is None:
-        images = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.train_size).images
+        data = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.train_size)
+        images, labels = data.images, data.labels if config.conditional else None
     else:
         images = check_images(images)
+        labels = _check_labels(labels, len(images), conditional=config.conditional)
         if config.train_size is not None:
             images = images[: config.train_size]
+            labels = None if labels is None else labels[: config.train_size]
     per_iteration = config.n_critic * config.batch_size
     if len(images) < per_iteration:
         raise ValueError(
@@ -153,6 +165,10 @@ def train(
             f"Use a smaller --batch-size or a larger --train-size."
         )
 
+    from ganlib.frames import TrainingFrames  # imported here: ganlib.frames builds on this module's Callback
+
+    frames = TrainingFrames.from_config(config)
+    callbacks = ([frames] if frames is not None else []) + callbacks
     gan = build_gan(config, strategy=strategy)
     manager = tf.train.CheckpointManager(gan.checkpoint(), run.checkpoints, max_to_keep=max_to_keep)
     if manager.latest_checkpoint:
@@ -171,7 +187,7 @@ def train(
     for callback in callbacks:
         callback.on_train_begin(gan, run, start * steps_per_epoch, steps_per_epoch)
     for epoch in range(start + 1, config.epochs + 1):
-        dataset = make_pipeline(images, per_iteration, seed=config.seed, epoch=epoch - 1)
+        dataset = make_pipeline(images, per_iteration, seed=config.seed, epoch=epoch - 1, labels=labels)
         sums = dict.fromkeys(STEP_KEYS, 0.0)
         t0 = time.perf_counter()
         with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
@@ -198,21 +214,39 @@ def train(
                                  "seconds": round(seconds, 3),
                                  "images_per_second": round(steps_per_epoch * per_iteration / seconds, 1)}
         gan.epoch.assign(epoch)
-        save_image_grid(gan.generate(gan.fixed_z), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
-                        + (" (EMA)" if gan.ema_generator is not None else ""))
+        save_image_grid(gan.fixed_grid(), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
+                        + (" (EMA)" if gan.ema_generator is not None else ""), cols=gan.grid_columns)
         for callback in callbacks:
             row.update(callback.on_epoch_end(gan, row) or {})
         history.append(row)
         write_csv(run.steps, steps_log)
         write_csv(run.history, history)
         manager.save(checkpoint_number=epoch)
-        _write_summaries(run, history, steps_log, config, gif_fps)
+        _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
 
     if history and start >= config.epochs:  # nothing trained now: refresh outputs a crash may have left stale
-        _write_summaries(run, history, steps_log, config, gif_fps)
+        _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
     for callback in callbacks:
         callback.on_train_end(gan, history)
     return history
+
+
+def _check_labels(labels, n: int, *, conditional: bool) -> np.ndarray | None:
+    if not conditional:
+        if labels is not None:
+            raise ValueError("Labels are for a conditional config (conditional=True). Received labels for an "
+                             "unconditional one.")
+        return None
+    if labels is None:
+        raise ValueError(f"A conditional config trains on labelled images: expected labels, ints [{n}] in "
+                         f"0..{NUM_CLASSES - 1}. Received: labels=None")
+    y = np.asarray(labels)
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"Expected integer labels of shape [{n}], one per image. "
+                         f"Received: labels.shape={list(y.shape)}, dtype={y.dtype}")
+    if n and (y.min() < 0 or y.max() >= NUM_CLASSES):
+        raise ValueError(f"Expected labels in 0..{NUM_CLASSES - 1}. Received values in [{y.min()}, {y.max()}]")
+    return y
 
 
 def _progress(total: int, desc: str, enabled: bool):
@@ -241,8 +275,8 @@ def _step_runner(gan: GAN, jit_compile: bool, steps_per_execution: int):
     return run
 
 
-def _write_summaries(run: RunDir, history, steps_log, config: TrainConfig, fps: float) -> None:
-    make_gif(run.sample_grids(up_to_epoch=int(history[-1]["epoch"])), run.gif, fps=fps)
+def _write_summaries(run: RunDir, history, steps_log, config: TrainConfig, fps: float, steps_per_epoch: int) -> None:
+    make_gif(run.gif_frames(int(history[-1]["epoch"]), steps_per_epoch), run.gif, fps=fps)
     plot_losses(history, run.loss_plot, steps=steps_log, title=f"{config.preset} on {config.dataset}")
 
 

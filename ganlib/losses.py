@@ -14,7 +14,8 @@ have finite gradients) for logits of any magnitude.
 
 from __future__ import annotations
 
-from typing import Callable
+import functools
+from typing import Any, Callable
 
 import tensorflow as tf
 
@@ -46,27 +47,56 @@ def _pair(real_logits, fake_logits) -> tuple[tf.Tensor, tf.Tensor]:
 # Goodfellow et al. 2014, "Generative Adversarial Nets", https://arxiv.org/abs/1406.2661
 
 
-def minimax_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
-    """Discriminator loss of the minimax GAN (binary cross-entropy, real=1, fake=0).
+def _check_real_label(real_label: Any) -> float:
+    if isinstance(real_label, bool) or not isinstance(real_label, (int, float)) or not 0 < real_label <= 1:
+        raise ValueError(
+            "real_label must be a number in (0, 1] (1: no smoothing; Salimans et al. 2016 use 0.9). "
+            f"Received: real_label={real_label!r}"
+        )
+    return float(real_label)
+
+
+def minimax_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor, *, real_label: float = 1.0) -> tf.Tensor:
+    """Discriminator loss of the minimax GAN (binary cross-entropy, real=1, fake=0), optionally label-smoothed.
 
     ``L_D = -mean[log D(x)] - mean[log(1 - D(G(z)))]`` with ``D = sigmoid(logits)``,
     the negative of the value function V(D, G) that D maximises.
 
+    One-sided label smoothing (Salimans et al. 2016, section 3.4) replaces the
+    target 1 of the real images by ``alpha = real_label`` and keeps the fake
+    target at 0, which changes only the real term:
+
+        L_D = -mean[alpha log D(x) + (1 - alpha) log(1 - D(x))] - mean[log(1 - D(G(z)))].
+
+    The optimal discriminator becomes ``D*(x) = alpha p_data / (p_data + p_g)``,
+    so D is kept from growing overconfident (its logits on real images stop at
+    ``log(alpha / (1 - alpha))``, 2.2 for 0.9). Smoothing the fake target too
+    (to beta > 0) would give ``(alpha p_data + beta p_g) / (p_data + p_g)``,
+    which rewards samples where p_data is small and p_g large; hence one-sided.
+
     Args:
         real_logits: float ``[batch, ...]``, logits of D on real images, any real value.
         fake_logits: float, same shape, logits of D on generated images.
+        real_label: the real images' target alpha in (0, 1], keyword-only; 1 (the
+            default) is the unsmoothed loss, Salimans et al. use 0.9.
 
     Returns:
-        Scalar float32, ``>= 0``; ``2 log 2 ~ 1.386`` when D outputs 1/2 everywhere.
+        Scalar float32; ``2 log 2 ~ 1.386`` when D outputs 1/2 everywhere; its
+        minimum is the binary entropy of alpha (0 for alpha = 1).
 
     Raises:
-        ValueError: non-float logits, scalar logits, or mismatched shapes.
+        ValueError: non-float logits, scalar logits, mismatched shapes, or
+            ``real_label`` outside (0, 1].
 
     References:
-        Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, eq. 1.
+        Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, eq. 1;
+        Salimans et al. 2016, "Improved Techniques for Training GANs",
+        https://arxiv.org/abs/1606.03498, section 3.4.
     """
+    alpha = _check_real_label(real_label)
     real, fake = _pair(real_logits, fake_logits)
-    return -tf.reduce_mean(tf.math.log_sigmoid(real)) - tf.reduce_mean(tf.math.log_sigmoid(-fake))
+    real_term = -tf.reduce_mean(alpha * tf.math.log_sigmoid(real) + (1.0 - alpha) * tf.math.log_sigmoid(-real))
+    return real_term - tf.reduce_mean(tf.math.log_sigmoid(-fake))
 
 
 def minimax_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
@@ -210,6 +240,30 @@ def wasserstein_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     return -tf.reduce_mean(fake)
 
 
+def drift_penalty(real_logits: tf.Tensor) -> tf.Tensor:
+    """Drift penalty ``mean[f(x)^2]`` on the critic's scores of real images.
+
+    Added to the WGAN-GP critic loss with a tiny weight, ``L' = L + epsilon_drift * mean[f(x)^2]``
+    (progressive GAN: epsilon_drift = 0.001), it keeps the scores from drifting far from
+    zero; the Wasserstein loss alone only fixes their differences.
+
+    Args:
+        real_logits: float ``[batch, ...]``, critic scores f(x) of real images.
+
+    Returns:
+        Scalar float32, ``>= 0``. The caller multiplies it by epsilon_drift.
+
+    Raises:
+        ValueError: non-float or scalar logits.
+
+    References:
+        Karras et al. 2018, "Progressive Growing of GANs", https://arxiv.org/abs/1710.10196,
+        appendix A.1.
+    """
+    real = _as_logits(real_logits, "real_logits")
+    return tf.reduce_mean(tf.square(real))
+
+
 # Hinge loss.
 # Lim & Ye 2017, "Geometric GAN", https://arxiv.org/abs/1705.02894;
 # Miyato et al. 2018, "Spectral Normalization for GANs", https://arxiv.org/abs/1802.05957
@@ -347,3 +401,59 @@ GENERATOR_LOSSES: dict[str, GeneratorLoss] = {
     "wasserstein": wasserstein_generator_loss,
     "hinge": hinge_generator_loss,
 }
+
+
+def for_config(config: Any) -> tuple[DiscriminatorLoss, GeneratorLoss]:
+    """The discriminator and generator losses that a config names, with its options applied.
+
+    Looks ``config.discriminator_loss`` and ``config.generator_loss`` up in
+    :data:`DISCRIMINATOR_LOSSES` and :data:`GENERATOR_LOSSES`; a ``real_label``
+    below 1 (one-sided label smoothing) is bound to the minimax discriminator
+    loss with ``functools.partial``. A train step calls the returned functions
+    as ``discriminator_loss(real_logits, fake_logits)`` and ``generator_loss(fake_logits)``.
+
+    Example:
+        >>> from ganlib.config import get_config
+        >>> d_loss, g_loss = for_config(get_config("dcgan", real_label=0.9))
+        >>> d_loss.keywords, g_loss.__name__
+        ({'real_label': 0.9}, 'non_saturating_generator_loss')
+
+    Args:
+        config: a :class:`ganlib.config.TrainConfig`, or any object with the
+            attributes ``discriminator_loss``, ``generator_loss`` (names) and
+            optionally ``real_label`` (default 1.0).
+
+    Returns:
+        ``(discriminator_loss, generator_loss)``.
+
+    Raises:
+        ValueError: an unknown loss name, ``real_label`` outside (0, 1], or
+            ``real_label < 1`` with a discriminator loss other than ``"minimax"``
+            (label smoothing is defined for the sigmoid cross-entropy; the least-squares
+            loss has its own targets as keyword arguments, and the Wasserstein and
+            hinge losses have no labels).
+
+    References:
+        Salimans et al. 2016, https://arxiv.org/abs/1606.03498, section 3.4.
+    """
+    d_name, g_name = config.discriminator_loss, config.generator_loss
+    if d_name not in DISCRIMINATOR_LOSSES:
+        raise ValueError(
+            f"Unknown discriminator_loss: expected one of {', '.join(DISCRIMINATOR_LOSSES)}. "
+            f"Received: discriminator_loss={d_name!r}"
+        )
+    if g_name not in GENERATOR_LOSSES:
+        raise ValueError(
+            f"Unknown generator_loss: expected one of {', '.join(GENERATOR_LOSSES)}. "
+            f"Received: generator_loss={g_name!r}"
+        )
+    d_loss, g_loss = DISCRIMINATOR_LOSSES[d_name], GENERATOR_LOSSES[g_name]
+    real_label = _check_real_label(getattr(config, "real_label", 1.0))
+    if real_label != 1.0:
+        if d_name != "minimax":
+            raise ValueError(
+                "real_label (one-sided label smoothing) applies to the minimax discriminator loss only. "
+                f"Received: real_label={real_label}, discriminator_loss={d_name!r}"
+            )
+        d_loss = functools.partial(d_loss, real_label=real_label)
+    return d_loss, g_loss

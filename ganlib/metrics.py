@@ -82,18 +82,16 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
-from ganlib.data import DATASETS, load_dataset, resolve_data_dir
+from ganlib.data import DATASETS, IMAGE_SHAPE, NUM_CLASSES, check_images, load_dataset, resolve_data_dir
 
 if TYPE_CHECKING:  # keeps ``import ganlib.metrics`` free of TensorFlow until a model is needed
     import keras
 
-NUM_CLASSES = 10
 FEATURE_DIM = 128
 FEATURE_LAYER = "features"
 DEFAULT_NUM_SAMPLES = 10_000
 DEFAULT_COVERAGE_THRESHOLD = 0.25 / NUM_CLASSES  # a quarter of the uniform share: 2.5% of the samples
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-IMAGE_SHAPE = (28, 28, 1)
 
 
 def weights_path(dataset: str, weights_dir: str | os.PathLike | None = None) -> Path:
@@ -184,7 +182,7 @@ def _classifier(dataset: str, weights_dir: str):
     path = weights_path(dataset, weights_dir)
     if not path.is_file():
         raise FileNotFoundError(f"No classifier weights for {dataset!r}: expected {path}. {_HOW_TO_TRAIN}")
-    # float32 whatever the session's dtype policy (mixed-precision training), so figures compare across runs.
+    # float32 whatever the global dtype policy (mixed-precision training), so figures compare across runs.
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32")
     try:
@@ -204,43 +202,6 @@ def _classifier(dataset: str, weights_dir: str):
 def _check_dataset(dataset: str) -> None:
     if dataset not in DATASETS:
         raise ValueError(f"Unknown data set: expected one of {', '.join(DATASETS)}. Received: dataset={dataset!r}")
-
-
-def check_images(images: Any, *, min_images: int = 1) -> np.ndarray:
-    """Validate images to evaluate: float ``[N, 28, 28, 1]`` in [-1, 1], finite, at least ``min_images`` of them.
-
-    Args:
-        images: array-like to check.
-        min_images: the fewest images accepted (2 for a covariance).
-
-    Returns:
-        The images as a float32 array.
-
-    Raises:
-        ValueError: wrong rank or shape, non-float dtype (for example uint8 0..255), NaN or
-            infinite values, values outside [-1, 1], or fewer than ``min_images`` images;
-            the message says what was expected and what was received.
-    """
-    arr = np.asarray(images)
-    if arr.ndim != 4 or arr.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"Expected images of shape [N, 28, 28, 1]. Received: shape={list(arr.shape)}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        hint = " (uint8 pixels in 0..255? convert with ganlib.data.to_unit_range)" if arr.dtype == np.uint8 else ""
-        raise ValueError(f"Expected float images in [-1, 1]. Received: dtype={arr.dtype}{hint}")
-    if len(arr) < min_images:
-        raise ValueError(
-            f"Expected at least {min_images} images (a covariance needs 2). Received: {len(arr)} images"
-        )
-    if arr.size:
-        if not np.isfinite(arr).all():
-            raise ValueError("Expected finite images in [-1, 1]. Received: images containing NaN or infinity")
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo < -1.0 - 1e-6 or hi > 1.0 + 1e-6:
-            raise ValueError(
-                f"Expected images with values in [-1, 1]. Received values in [{lo:g}, {hi:g}]"
-                + (" (0..255 pixels? use ganlib.data.to_unit_range)" if hi > 1.5 else "")
-            )
-    return arr.astype(np.float32, copy=False)
 
 
 def classify(

@@ -5,10 +5,12 @@ Layout of ``RUN_DIR``::
     config.json        the run's TrainConfig (written once, checked on resume)
     checkpoints/       tf.train.CheckpointManager files (networks, optimizers, epoch, RNG state)
     samples/epoch_0001.png ...   the fixed-z sample grid after each epoch
-    training.gif       the sample grids as an animation
+    frames/step_0000000.png ...  the fixed-z grid at the steps of the frame schedule (ganlib.frames)
+    training.gif       the frames (or, without frames, the sample grids) as an animation
     losses.png         loss curves
     history.csv        one row of epoch means per epoch
     steps.csv          per-step losses (for the loss plot)
+    tensorboard/       TensorBoard event files (per-step losses, epoch metrics, sample grids)
 
 Every file is written to a temporary name in the same folder and renamed into
 place (``os.replace`` is atomic on POSIX and Windows), so a crash mid-write
@@ -135,10 +137,35 @@ class RunDir:
             grids = [g for g in grids if int(g.stem.split("_")[1]) <= up_to_epoch]
         return grids
 
+    @property
+    def frames(self) -> Path:
+        return self.root / "frames"
+
+    def frame(self, step: int) -> Path:
+        """The training-GIF frame of generator step ``step`` (0: the untrained generator)."""
+        return self.frames / f"step_{step:07d}.png"
+
+    def frame_files(self, up_to_step: int | None = None) -> list[Path]:
+        """The saved training-GIF frames in step order, optionally only those of steps <= ``up_to_step``."""
+        frames = sorted(self.frames.glob("step_[0-9][0-9][0-9][0-9][0-9][0-9][0-9].png"))
+        if up_to_step is not None:
+            frames = [f for f in frames if frame_step(f) <= up_to_step]
+        return frames
+
+    def gif_frames(self, up_to_epoch: int, steps_per_epoch: int) -> list[Path]:
+        """The frames of ``training.gif`` up to the end of ``up_to_epoch``: the step frames if the run
+        has any, else the per-epoch sample grids."""
+        return self.frame_files(up_to_epoch * steps_per_epoch) or self.sample_grids(up_to_epoch)
+
     def artefacts(self) -> list[Path]:
         """Everything a run writes, for ``--overwrite``."""
-        return [self.config, self.checkpoints, self.samples, self.gif, self.loss_plot, self.history, self.steps,
-                self.root / "metrics.json"]
+        return [self.config, self.checkpoints, self.samples, self.frames, self.gif, self.loss_plot, self.history,
+                self.steps, self.root / "metrics.json", self.root / "tensorboard"]
+
+
+def frame_step(path: str | os.PathLike) -> int:
+    """The generator step of a frame file named by :meth:`RunDir.frame`."""
+    return int(Path(path).stem.split("_")[1])
 
 
 def load_config(run: RunDir) -> TrainConfig:

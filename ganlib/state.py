@@ -9,6 +9,7 @@ under a ``tf.distribute.Strategy``'s scope, in the config's precision);
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,13 @@ import tensorflow as tf
 
 from ganlib import losses as L
 from ganlib.config import PRECISIONS, TrainConfig
-from ganlib.models import build_discriminator, build_generator
+from ganlib.data import NUM_CLASSES
+from ganlib.models import (
+    build_conditional_discriminator,
+    build_conditional_generator,
+    build_discriminator,
+    build_generator,
+)
 from ganlib.runs import RunDir, load_config
 from ganlib.step import assign_each, make_train_step
 
@@ -87,37 +94,52 @@ class GAN:
         """The :func:`ganlib.step.make_train_step` of this GAN's config.
 
         Returns:
-            ``step(real, z=None)``, where ``real`` is ``[n_critic * batch_size, 28, 28, 1]``
+            ``step(real, z=None, labels=None)``, where ``real`` is ``[n_critic * batch_size, 28, 28, 1]``
+            and ``labels`` int ``[n_critic * batch_size]`` for a conditional GAN
             (see :func:`ganlib.step.make_train_step`).
         """
         c = self.config
+        discriminator_loss, generator_loss = L.for_config(c)
         return make_train_step(
             self.generator,
             self.discriminator,
             self.g_optimizer,
             self.d_optimizer,
-            discriminator_loss=L.DISCRIMINATOR_LOSSES[c.discriminator_loss],
-            generator_loss=L.GENERATOR_LOSSES[c.generator_loss],
+            discriminator_loss=discriminator_loss,
+            generator_loss=generator_loss,
             latent_dim=c.latent_dim,
             n_critic=c.n_critic,
             simultaneous=c.simultaneous_update,
             clip_value=c.clip_value,
             gp_weight=c.gp_weight,
+            conditional=c.conditional,
             noise=self.noise,
             on_generator_update=self.update_ema if self.ema_generator is not None else None,
             jit_compile=jit_compile,
         )
 
-    def generate(self, z: np.ndarray | tf.Tensor, batch_size: int = 500, *, averaged: bool = True) -> np.ndarray:
+    def generate(
+        self, z: np.ndarray | tf.Tensor, labels: np.ndarray | tf.Tensor | None = None, batch_size: int = 500, *,
+        averaged: bool = True,
+    ) -> np.ndarray:
         """Images ``[N, 28, 28, 1]`` in [-1, 1] from latent vectors ``[N, latent_dim]`` (inference mode).
 
+        Example:
+            >>> from ganlib.config import get_config
+            >>> gan = build_gan(get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8, conditional=True))
+            >>> gan.generate(np.zeros([3, 8]), labels=[3, 3, 7]).shape
+            (3, 28, 28, 1)
+
         Args:
-            z: latent vectors ``[N, latent_dim]``.
+            z: float ``[N, latent_dim]``.
+            labels: for a conditional GAN, the requested classes: ints ``[N]`` in ``0..9``
+                (one per latent vector); None for an unconditional GAN.
             batch_size: images per forward pass.
             averaged: use the EMA generator when the run has one (``False``: the raw generator).
 
         Raises:
-            ValueError: ``z`` is not of shape ``[N, latent_dim]``.
+            ValueError: ``z`` is not of shape ``[N, latent_dim]``; labels missing for a conditional
+                GAN, given to an unconditional one, not integers, not of shape ``[N]``, or out of range.
         """
         generator = self.ema_generator if averaged and self.ema_generator is not None else self.generator
         z = tf.convert_to_tensor(z, tf.float32)
@@ -125,9 +147,53 @@ class GAN:
             raise ValueError(
                 f"Expected latent vectors of shape [N, {self.config.latent_dim}]. Received: shape={list(z.shape)}"
             )
-        return np.concatenate(
-            [generator(z[i : i + batch_size], training=False).numpy() for i in range(0, len(z), batch_size)]
-        )
+        y = self._check_labels(labels, len(z))
+        parts = []
+        for i in range(0, len(z), batch_size):
+            inputs = z[i : i + batch_size] if y is None else [z[i : i + batch_size], y[i : i + batch_size]]
+            parts.append(generator(inputs, training=False).numpy())
+        return np.concatenate(parts) if parts else np.zeros((0, 28, 28, 1), np.float32)
+
+    def _check_labels(self, labels, n: int) -> tf.Tensor | None:
+        if not self.config.conditional:
+            if labels is not None:
+                raise ValueError(
+                    "This GAN is unconditional: it cannot draw a requested class. Expected labels=None "
+                    "(train with conditional=True, or --conditional, to ask for classes). Received labels."
+                )
+            return None
+        if labels is None:
+            raise ValueError(
+                f"This GAN is conditional: expected labels, ints [N] in 0..{NUM_CLASSES - 1}, one per latent vector "
+                f"(N={n}). Received: labels=None"
+            )
+        y = np.asarray(labels)
+        if y.shape != (n,):
+            raise ValueError(f"Expected one label per latent vector, shape [{n}]. Received: labels.shape={list(y.shape)}")
+        if n and not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(f"Expected integer class labels in 0..{NUM_CLASSES - 1}. Received: dtype={y.dtype}")
+        if n and (y.min() < 0 or y.max() >= NUM_CLASSES):
+            bad = y[(y < 0) | (y >= NUM_CLASSES)]
+            raise ValueError(f"Expected class labels in 0..{NUM_CLASSES - 1}. Received: labels={bad[:5].tolist()}")
+        return tf.convert_to_tensor(y, tf.int32)
+
+    @property
+    def grid_columns(self) -> int:
+        """Columns of the fixed sample grid: ``sqrt(num_samples)``."""
+        return math.isqrt(self.config.num_samples)
+
+    def fixed_grid(self) -> np.ndarray:
+        """The images of the fixed sample grid, row by row, ``grid_columns`` per row.
+
+        Unconditional: ``generate(fixed_z)``, ``num_samples`` images. Conditional: one row per
+        class (0 to 9) and the same latent vector down each column (``fixed_z[:grid_columns]``),
+        so a column shows one ``z`` drawn as every class: ``10 * grid_columns`` images.
+        """
+        if not self.config.conditional:
+            return self.generate(self.fixed_z)
+        cols = self.grid_columns
+        z = np.tile(self.fixed_z.numpy()[:cols], (NUM_CLASSES, 1))
+        return self.generate(z, labels=np.repeat(np.arange(NUM_CLASSES), cols))
 
 
 def make_optimizer(config: TrainConfig, learning_rate: float) -> keras.optimizers.Optimizer:
@@ -171,7 +237,10 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
     """Build the networks, optimizers, noise generator and fixed latent batch of a config, seeded by ``config.seed``.
 
     The same seed gives the same initial weights, the same fixed latent batch
-    and the same noise stream. Optimizer slots are created eagerly so that a
+    and the same noise stream. A conditional config (``config.conditional``) gets the
+    networks of :func:`ganlib.models.build_conditional_generator` and
+    :func:`ganlib.models.build_conditional_discriminator` (label inputs from
+    ``config.g_label_input`` and ``config.d_label_input``). Optimizer slots are created eagerly so that a
     checkpoint can be restored into them. Everything is created under
     ``strategy.scope()``, so its variables are mirrored on the strategy's
     replicas and the noise generator gives each replica its own stream. The
@@ -196,11 +265,14 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         with dtype_policy(config.precision):
-            generator = build_generator(config.latent_dim, config.g_filters)
-            discriminator = build_discriminator(
-                config.d_filters, batch_norm=config.d_batch_norm,
-                name="discriminator" if config.d_batch_norm else "critic",
-            )
+            if config.conditional:
+                generator, discriminator = _conditional_networks(config)
+            else:
+                generator = build_generator(config.latent_dim, config.g_filters)
+                discriminator = build_discriminator(
+                    config.d_filters, batch_norm=config.d_batch_norm, spectral_norm=config.spectral_norm,
+                    name="discriminator" if config.d_batch_norm else "critic",
+                )
             ema_generator = None
             if config.ema:
                 ema_generator = keras.models.clone_model(generator)
@@ -222,6 +294,16 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
             strategy=strategy,
             ema_generator=ema_generator,
         )
+
+
+def _conditional_networks(config: TrainConfig) -> tuple[keras.Model, keras.Model]:
+    generator = build_conditional_generator(config.latent_dim, config.g_filters, num_classes=NUM_CLASSES,
+                                            label_input=config.g_label_input)
+    discriminator = build_conditional_discriminator(
+        config.d_filters, num_classes=NUM_CLASSES, label_input=config.d_label_input, batch_norm=config.d_batch_norm,
+        name="discriminator" if config.d_batch_norm else "critic",
+    )
+    return generator, discriminator
 
 
 def load_run(path: str | os.PathLike) -> tuple[GAN, RunDir]:

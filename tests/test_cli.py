@@ -102,7 +102,7 @@ def test_train_sample_gif_end_to_end(tmp_path, fake_data_dir, capsys):
     assert iio.imread(tmp_path / "s.png").ndim == 3
 
     assert main(["gif", str(out), "--fps", "5", "--loop", "1", "--out", str(tmp_path / "t.gif")]) == 0
-    assert len(iio.imread(tmp_path / "t.gif", index=None)) == 2
+    assert len(iio.imread(tmp_path / "t.gif", index=None)) == 3  # the frames of steps 0, 2, 4 (ganlib.frames)
     meta = iio.immeta(tmp_path / "t.gif", index=0)
     assert meta["duration"] == 200 and meta["loop"] == 1
 

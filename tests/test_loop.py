@@ -29,7 +29,8 @@ def test_loop_writes_every_artefact(tmp_path, tiny_config, tiny_images):
     assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["d_loss"]) for r in rows)
     assert len(read_csv(run.steps)) == 2 * (48 // 16)
     frames = iio.imread(run.gif, index=None)
-    assert frames.shape[0] == 2 and not np.array_equal(frames[0], frames[1])
+    # The frames of ganlib.frames: step 0 (untrained) and the ends of the two 3-step epochs.
+    assert frames.shape[0] == 3 and not np.array_equal(frames[0], frames[-1])
     assert tf.train.latest_checkpoint(run.checkpoints).endswith("ckpt-2")
 
 
@@ -40,7 +41,7 @@ def test_rerun_resumes_and_extends(tmp_path, tiny_config, tiny_images):
     assert int(gan.epoch.numpy()) == 1
     history = train(_with(tiny_config, epochs=3), out, images=tiny_images, progress=False)
     assert [int(r["epoch"]) for r in history] == [1, 2, 3]
-    assert len(iio.imread(RunDir(out).gif, index=None)) == 3
+    assert len(iio.imread(RunDir(out).gif, index=None)) == 4  # the frames of steps 0, 3, 6, 9 (ganlib.frames)
     # Running the finished command again trains nothing and keeps the history as it is.
     again = train(_with(tiny_config, epochs=3), out, images=tiny_images, progress=False)
     assert again == read_csv(RunDir(out).history) and len(again) == 3

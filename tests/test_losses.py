@@ -160,3 +160,79 @@ def test_clip_weights():
     np.testing.assert_allclose(v.numpy(), [-0.01, 0.005, 0.01])
     with pytest.raises(ValueError, match="clip_value=0"):
         L.clip_weights([v], 0)
+
+
+# One-sided label smoothing and the losses of a config.
+
+
+def _smoothed_minimax(r, f, alpha):
+    return -(alpha * log_sigmoid(r) + (1 - alpha) * log_sigmoid(-r)).mean() - log_sigmoid(-f).mean()
+
+
+@pytest.mark.parametrize("graph", [False, True], ids=["eager", "tf.function"])
+@pytest.mark.parametrize("rank", ["rank1", "rank2"])
+def test_label_smoothing_matches_numpy(rank, graph):
+    fn = lambda r, f: L.minimax_discriminator_loss(r, f, real_label=0.9)  # noqa: E731
+    f = tf.function(fn) if graph else fn
+    r64, f64 = REAL[rank].astype(np.float64), FAKE[rank].astype(np.float64)
+    out = f(tf.constant(REAL[rank]), tf.constant(FAKE[rank]))
+    np.testing.assert_allclose(out.numpy(), _smoothed_minimax(r64, f64, 0.9), rtol=1e-6)
+
+
+def test_label_smoothing_changes_only_the_real_term():
+    r = REAL["rank1"].astype(np.float64)
+    # Hand-computed: at alpha = 0.9 the real term gains 0.1 * mean[log D(x) - log(1 - D(x))] = 0.1 * mean(r).
+    expected_shift = 0.1 * r.mean()
+    for fake in (FAKE["rank1"], -3.0 * FAKE["rank1"], np.zeros(4, np.float32)):
+        shift = L.minimax_discriminator_loss(REAL["rank1"], fake, real_label=0.9) - L.minimax_discriminator_loss(
+            REAL["rank1"], fake
+        )
+        np.testing.assert_allclose(shift.numpy(), expected_shift, rtol=1e-5)
+    # The gradient with respect to the fake logits is unchanged; the real one is sigmoid(r) - alpha per element / n.
+    real, fake = tf.Variable(REAL["rank1"]), tf.Variable(FAKE["rank1"])
+    with tf.GradientTape(persistent=True) as tape:
+        plain = L.minimax_discriminator_loss(real, fake)
+        smooth = L.minimax_discriminator_loss(real, fake, real_label=0.9)
+    np.testing.assert_allclose(tape.gradient(smooth, fake).numpy(), tape.gradient(plain, fake).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(smooth, real).numpy(), (1 / (1 + np.exp(-r)) - 0.9) / 4, rtol=1e-5)
+    np.testing.assert_allclose(L.minimax_discriminator_loss(REAL["rank1"], FAKE["rank1"], real_label=1.0),
+                               D_CASES["minimax"][1](r, FAKE["rank1"].astype(np.float64)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -0.1, 1.1, True, "0.9", None])
+def test_label_smoothing_refuses_labels_outside_0_1(bad):
+    with pytest.raises(ValueError, match=r"real_label must be a number in \(0, 1\].*Received: real_label="):
+        L.minimax_discriminator_loss(REAL["rank1"], FAKE["rank1"], real_label=bad)
+
+
+def test_for_config_returns_the_configured_losses():
+    from types import SimpleNamespace
+
+    from ganlib.config import get_config
+
+    assert L.for_config(get_config("dcgan")) == (L.minimax_discriminator_loss, L.non_saturating_generator_loss)
+    assert L.for_config(get_config("wgan-gp")) == (L.wasserstein_discriminator_loss, L.wasserstein_generator_loss)
+    d_loss, g_loss = L.for_config(get_config("dcgan", real_label=0.9))
+    assert g_loss is L.non_saturating_generator_loss
+    r, f = REAL["rank2"], FAKE["rank2"]
+    expected = _smoothed_minimax(r.astype(np.float64), f.astype(np.float64), 0.9)
+    np.testing.assert_allclose(d_loss(r, f), expected, rtol=1e-6)
+    # Objects other than TrainConfig (which refuses these itself) get the same checks.
+    with pytest.raises(ValueError, match="minimax discriminator loss only.*'hinge'"):
+        L.for_config(SimpleNamespace(discriminator_loss="hinge", generator_loss="hinge", real_label=0.9))
+    with pytest.raises(ValueError, match="Unknown discriminator_loss.*'bce'"):
+        L.for_config(SimpleNamespace(discriminator_loss="bce", generator_loss="hinge"))
+    with pytest.raises(ValueError, match="Unknown generator_loss.*'bce'"):
+        L.for_config(SimpleNamespace(discriminator_loss="hinge", generator_loss="bce"))
+
+
+@pytest.mark.parametrize("overrides,match", [
+    (dict(real_label=1.5), r"real_label must be a number in \(0, 1\]"),
+    (dict(real_label=0.0), r"real_label must be a number in \(0, 1\]"),
+    (dict(real_label=0.9, discriminator_loss="least_squares"), "minimax discriminator loss only"),
+])
+def test_config_validates_real_label(overrides, match):
+    from ganlib.config import get_config
+
+    with pytest.raises(ValueError, match=match):
+        get_config("dcgan", **overrides)

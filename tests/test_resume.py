@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from conftest import REPO, write_fake_dataset
-from ganlib.runs import RunDir, read_csv
+from ganlib.config import TrainConfig
+from ganlib.frames import frame_steps
+from ganlib.runs import RunDir, frame_step, read_csv
 from ganlib.train import load_run
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
@@ -75,13 +77,19 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path):
     assert [int(r["epoch"]) for r in read_csv(run.history)] == list(range(1, EPOCHS + 1))
     step_epochs = [r["epoch"] for r in read_csv(run.steps)]
     assert len(step_epochs) == EPOCHS * (N_TRAIN // BATCH) and step_epochs == sorted(step_epochs)
-    assert len(iio.imread(run.gif, index=None)) == EPOCHS
+    defaults = TrainConfig()
+    schedule = frame_steps(EPOCHS * (N_TRAIN // BATCH), frames_per_decade=defaults.frames_per_decade,
+                           offset=defaults.frame_offset, steps_per_epoch=N_TRAIN // BATCH)
+    assert [frame_step(f) for f in run.frame_files()] == schedule  # no frame lost or repeated by the kill
+    assert len(iio.imread(run.gif, index=None)) == len(schedule)
     assert [p.name for p in run.sample_grids()] == [f"epoch_{e:04d}.png" for e in range(1, EPOCHS + 1)]
 
     straight = tmp_path / "straight"
     done = subprocess.run(_command(straight, data_dir), capture_output=True, text=True, env=_env(), timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
+    for x, y in zip(run.frame_files(), RunDir(straight).frame_files(), strict=True):
+        np.testing.assert_array_equal(iio.imread(x), iio.imread(y), err_msg=x.name)
     a, _ = load_run(killed)
     b, _ = load_run(straight)
     assert int(a.epoch.numpy()) == int(b.epoch.numpy()) == EPOCHS
