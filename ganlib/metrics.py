@@ -55,8 +55,9 @@ are cached per (data set, data directory).
 Example:
     >>> from ganlib.data import load_dataset  # doctest: +SKIP
     >>> train = load_dataset("mnist", "train", data_dir="../shared/data", limit=10_000)  # doctest: +SKIP
-    >>> m = evaluate_images(train.images, dataset="mnist", data_dir="../shared/data")  # doctest: +SKIP
-    >>> round(m["fcd"], 2), round(m["precision"], 3), round(m["kid"], 4), m["memorisation_flagged"]  # doctest: +SKIP
+    >>> m = evaluate_images(train.images, data_dir="../shared/data", metrics="all")  # doctest: +SKIP
+    >>> m["precision"] > 0.8, abs(m["kid"]) < 1, m["memorisation_flagged"]  # training images are copies  # doctest: +SKIP
+    (True, True, True)
 
 References:
     Heusel et al. 2017, GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
