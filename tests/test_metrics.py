@@ -219,6 +219,7 @@ def test_train_loop_records_metrics_every_k_epochs(tmp_path, tiny_config, tiny_i
     assert "fcd" not in history[0]
     assert history[1]["fcd"] >= 0 and 1 <= history[1]["classifier_score"] <= 10
     assert 0 <= history[1]["classes_covered"] <= 10
+    assert all(0 <= history[1][k] <= 1 for k in ("precision", "recall", "coverage")) and "kid" in history[1]
     rows = read_csv(RunDir(tmp_path / "run").history)
     assert "fcd" not in rows[0] and rows[1]["fcd"] == pytest.approx(history[1]["fcd"])
 
