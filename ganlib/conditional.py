@@ -91,7 +91,9 @@ def class_accuracy(
         raise ValueError(f"Expected integer labels of shape [{len(images)}], one per image. "
                          f"Received: labels.shape={list(labels.shape)}, dtype={labels.dtype}")
     if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise ValueError(f"Expected labels in 0..{NUM_CLASSES - 1}. Received values in [{labels.min()}, {labels.max()}]")
+        raise ValueError(
+            f"Expected labels in 0..{NUM_CLASSES - 1}. Received values in [{labels.min()}, {labels.max()}]"
+        )
     _, logits = classify(images, dataset, weights_dir=weights_dir)
     predicted = np.argmax(logits, axis=1)
     confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)

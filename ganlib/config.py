@@ -296,11 +296,13 @@ def _validate(c: TrainConfig) -> None:
         )
     if c.g_label_input not in G_LABEL_INPUTS:
         raise ValueError(
-            f"Unknown g_label_input: expected one of {', '.join(G_LABEL_INPUTS)}. Received: g_label_input={c.g_label_input!r}"
+            f"Unknown g_label_input: expected one of {', '.join(G_LABEL_INPUTS)}. "
+            f"Received: g_label_input={c.g_label_input!r}"
         )
     if c.d_label_input not in D_LABEL_INPUTS:
         raise ValueError(
-            f"Unknown d_label_input: expected one of {', '.join(D_LABEL_INPUTS)}. Received: d_label_input={c.d_label_input!r}"
+            f"Unknown d_label_input: expected one of {', '.join(D_LABEL_INPUTS)}. "
+            f"Received: d_label_input={c.d_label_input!r}"
         )
     if c.conditional and c.eval_every:
         # The evaluation hook draws unlabelled samples; a conditional run is measured after training instead.

@@ -82,7 +82,9 @@ def frame_steps(
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{name} must be an integer >= 0. Received: {name}={value!r}")
     if steps_per_epoch is not None and (not isinstance(steps_per_epoch, int) or steps_per_epoch < 1):
-        raise ValueError(f"steps_per_epoch must be a positive integer or None. Received: steps_per_epoch={steps_per_epoch!r}")
+        raise ValueError(
+            f"steps_per_epoch must be a positive integer or None. Received: steps_per_epoch={steps_per_epoch!r}"
+        )
     steps = {0}
     if frames_per_decade:
         base = max(offset, 1)

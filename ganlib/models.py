@@ -305,7 +305,7 @@ def build_conditional_generator(
     embedding_dim: int = LABEL_EMBEDDING_DIM,
     name: str = "generator",
 ) -> keras.Model:
-    """Class-conditional DCGAN generator: ``[z [batch, latent_dim], labels int [batch]]`` to images ``[batch, 28, 28, 1]``.
+    """Class-conditional DCGAN generator: ``[z [batch, latent_dim], labels int [batch]]`` to ``[batch, 28, 28, 1]``.
 
     The label is encoded as a vector ``e(y)`` and concatenated to ``z``; the rest is the
     network of :func:`build_generator` on ``[z, e(y)]``::
@@ -359,7 +359,9 @@ def build_conditional_generator(
                                  name="label_embedding")
         embedding_dim = num_classes
     else:
-        raise ValueError(f"Unknown label_input: expected 'embedding' or 'one_hot'. Received: label_input={label_input!r}")
+        raise ValueError(
+            f"Unknown label_input: expected 'embedding' or 'one_hot'. Received: label_input={label_input!r}"
+        )
     z_body = keras.Input(shape=(latent_dim,), name="z")
     e_body = keras.Input(shape=(embedding_dim,), name="label_vector")
     x = layers.Concatenate()([z_body, e_body])  # (latent_dim + e)
@@ -386,7 +388,7 @@ def build_conditional_discriminator(
     batch_norm: bool = True,
     name: str = "discriminator",
 ) -> keras.Model:
-    """Class-conditional DCGAN discriminator: ``[images [batch, 28, 28, 1], labels int [batch]]`` to one logit ``[batch, 1]``.
+    """Class-conditional DCGAN discriminator: ``[x [batch, 28, 28, 1], labels int [batch]]`` to logits ``[batch, 1]``.
 
     * ``label_input="projection"`` (Miyato & Koyama 2018): with ``phi(x)`` the features that
       :func:`build_discriminator` feeds its last dense layer (the flattened ``(7, 7, 2f)`` map)
@@ -444,12 +446,11 @@ def build_conditional_discriminator(
         inner = layers.Dot(axes=1, dtype="float32")([v, phi])  # <V[y], phi(x)>, [batch, 1]
         logits = layers.Add(dtype="float32")([psi, inner])
     elif label_input == "concat":
-        maps = layers.Lambda(
-            lambda labels: keras.ops.broadcast_to(
-                keras.ops.one_hot(labels, num_classes)[:, None, None, :], (keras.ops.shape(labels)[0], 28, 28, num_classes)
-            ),
-            name="label_maps",
-        )(y)  # (28, 28, num_classes)
+        def label_maps(labels):
+            one_hot = keras.ops.one_hot(labels, num_classes)[:, None, None, :]
+            return keras.ops.broadcast_to(one_hot, (keras.ops.shape(labels)[0], *IMAGE_SHAPE[:2], num_classes))
+
+        maps = layers.Lambda(label_maps, name="label_maps")(y)  # (28, 28, num_classes)
         x = layers.Concatenate()([x_in, maps])  # (28, 28, 1 + num_classes)
         x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)  # (14, 14, f)
         x = layers.LeakyReLU(0.2)(x)
@@ -460,5 +461,7 @@ def build_conditional_discriminator(
         x = layers.Flatten()(x)
         logits = layers.Dense(1, dtype="float32")(x)
     else:
-        raise ValueError(f"Unknown label_input: expected 'projection' or 'concat'. Received: label_input={label_input!r}")
+        raise ValueError(
+            f"Unknown label_input: expected 'projection' or 'concat'. Received: label_input={label_input!r}"
+        )
     return keras.Model([x_in, y], logits, name=name)

@@ -169,7 +169,9 @@ class GAN:
             )
         y = np.asarray(labels)
         if y.shape != (n,):
-            raise ValueError(f"Expected one label per latent vector, shape [{n}]. Received: labels.shape={list(y.shape)}")
+            raise ValueError(
+                f"Expected one label per latent vector, shape [{n}]. Received: labels.shape={list(y.shape)}"
+            )
         if n and not np.issubdtype(y.dtype, np.integer):
             raise ValueError(f"Expected integer class labels in 0..{NUM_CLASSES - 1}. Received: dtype={y.dtype}")
         if n and (y.min() < 0 or y.max() >= NUM_CLASSES):

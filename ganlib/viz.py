@@ -284,7 +284,9 @@ def _as_uint8(image: np.ndarray) -> np.ndarray:
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] != 3):
-        raise ValueError(f"Expected frames of shape [H, W], [H, W, 3] or [H, W, 4]. Received: shape={list(image.shape)}")
+        raise ValueError(
+            f"Expected frames of shape [H, W], [H, W, 3] or [H, W, 4]. Received: shape={list(image.shape)}"
+        )
     if image.dtype != np.uint8:
         if np.issubdtype(image.dtype, np.floating) and image.size and image.max() <= 1.0:
             image = np.round(np.clip(image, 0.0, 1.0) * 255.0)
@@ -306,7 +308,9 @@ def _resize(image: np.ndarray, scale: float) -> np.ndarray:
 def _write_mp4(images: list[np.ndarray], path: Path, *, fps: float, hold_last: float) -> Path:
     try:
         import imageio.v2 as iio2
-        import imageio_ffmpeg  # noqa: F401  (the FFMPEG plugin's binary)
+        import imageio_ffmpeg
+
+        imageio_ffmpeg.get_ffmpeg_exe()  # the FFMPEG plugin's binary
     except ImportError as err:
         raise RuntimeError(
             f"Writing {path.name} needs the imageio-ffmpeg package (an ffmpeg binary for imageio): "

@@ -94,7 +94,9 @@ def slerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray, *, eps: float =
 def _check_pair(z0, z1, t):
     z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
     if z0.shape != z1.shape or z0.ndim == 0:
-        raise ValueError(f"Expected two arrays of one shape [..., d]. Received: shapes {list(z0.shape)} and {list(z1.shape)}")
+        raise ValueError(
+            f"Expected two arrays of one shape [..., d]. Received: shapes {list(z0.shape)} and {list(z1.shape)}"
+        )
     t = np.asarray(t, np.float64)
     if t.ndim > 1:
         raise ValueError(f"Expected t as a number or a 1-D array of weights. Received: t.shape={list(t.shape)}")
@@ -106,11 +108,15 @@ def _check_pair(z0, z1, t):
 def segment_weights(frames_per_segment: int) -> np.ndarray:
     """``t = 0, 1/F, ..., (F - 1)/F``: the weights of one segment; its end is the next segment's start."""
     if not isinstance(frames_per_segment, (int, np.integer)) or frames_per_segment < 1:
-        raise ValueError(f"frames_per_segment must be a positive integer. Received: frames_per_segment={frames_per_segment!r}")
+        raise ValueError(
+            f"frames_per_segment must be a positive integer. Received: frames_per_segment={frames_per_segment!r}"
+        )
     return np.arange(frames_per_segment) / frames_per_segment
 
 
-def latent_walk(keys: np.ndarray, frames_per_segment: int, *, closed: bool = True, spherical: bool = True) -> np.ndarray:
+def latent_walk(
+    keys: np.ndarray, frames_per_segment: int, *, closed: bool = True, spherical: bool = True
+) -> np.ndarray:
     """A path through the key latent vectors, by slerp (or lerp) between consecutive keys.
 
     Args:
@@ -185,7 +191,9 @@ def walk_frames(
 def _walk_labels(labels, num_walks: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (num_walks,):
-        raise ValueError(f"Expected one label per walk, shape [{num_walks}]. Received: labels.shape={list(labels.shape)}")
+        raise ValueError(
+            f"Expected one label per walk, shape [{num_walks}]. Received: labels.shape={list(labels.shape)}"
+        )
     return labels
 
 
