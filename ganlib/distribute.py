@@ -20,7 +20,11 @@ statistics (each replica still sees ``batch_size / replicas`` images).
 
 from __future__ import annotations
 
+import dataclasses
+
 import tensorflow as tf
+
+from ganlib.config import TrainConfig
 
 STRATEGIES = ("default", "mirrored", "tpu", "multi_worker")
 
@@ -69,4 +73,20 @@ def get_strategy(name: str = "default", *, tpu: str | None = None) -> tf.distrib
     return tf.distribute.TPUStrategy(resolver)
 
 
-__all__ = ["STRATEGIES", "get_strategy"]
+def config_for_strategy(config: TrainConfig, strategy: tf.distribute.Strategy) -> TrainConfig:
+    """``config`` with ``num_replicas`` set to the strategy's replica count, after checking the batch splits evenly.
+
+    Raises:
+        ValueError: ``config.batch_size`` is not a multiple of the number of replicas (the step's
+            ``1 / replicas`` loss scaling assumes equal shares of the global batch).
+    """
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise ValueError(
+            f"The batch size must be a multiple of the number of replicas ({replicas}). "
+            f"Received: batch_size={config.batch_size}"
+        )
+    return dataclasses.replace(config, num_replicas=replicas)
+
+
+__all__ = ["STRATEGIES", "config_for_strategy", "get_strategy"]

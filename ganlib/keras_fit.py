@@ -41,6 +41,7 @@ import tensorflow as tf
 
 from ganlib.config import TrainConfig
 from ganlib.data import check_images
+from ganlib.distribute import config_for_strategy
 from ganlib.state import GAN, build_gan
 from ganlib.step import STEP_KEYS
 
@@ -155,14 +156,7 @@ def build_gan_model(config: TrainConfig, *, strategy: tf.distribute.Strategy | N
             of :func:`ganlib.state.build_gan`.
     """
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync
-    if config.batch_size % replicas:
-        raise ValueError(
-            f"The batch size must be a multiple of the number of replicas ({replicas}). "
-            f"Received: batch_size={config.batch_size}"
-        )
-    if config.num_replicas != replicas:
-        config = TrainConfig(**{**config.to_dict(), "num_replicas": replicas})
+    config = config_for_strategy(config, strategy)
     gan = build_gan(config, strategy=strategy)
     with strategy.scope():
         return GANModel(gan, jit_compile_step=jit_compile_step)

@@ -18,7 +18,6 @@ labels go into the pipeline with the images, and the grids come from
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import sys
@@ -30,6 +29,7 @@ import tensorflow as tf
 
 from ganlib.config import TrainConfig
 from ganlib.data import NUM_CLASSES, check_images, load_dataset, make_pipeline
+from ganlib.distribute import config_for_strategy
 from ganlib.runs import RunDir, prepare_run_dir, read_csv, write_csv
 from ganlib.state import GAN, build_gan
 from ganlib.step import STEP_KEYS, make_train_function, xla_supported
@@ -116,14 +116,7 @@ def train(
         DivergenceError: a loss became non-finite (the last good checkpoint is kept).
     """
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync
-    if config.batch_size % replicas:
-        # The 1/replicas loss scaling of make_train_step assumes equal shares of the global batch.
-        raise ValueError(
-            f"The batch size must be a multiple of the number of replicas ({replicas}). "
-            f"Received: batch_size={config.batch_size}"
-        )
-    config = dataclasses.replace(config, num_replicas=replicas)
+    config = config_for_strategy(config, strategy)
     hooks = [] if on_epoch_end is None else [on_epoch_end] if callable(on_epoch_end) else list(on_epoch_end)
     callbacks = [_EpochHookCallback(h) for h in hooks] + list(callbacks)
     run = prepare_run_dir(out_dir, config, overwrite=overwrite)

@@ -63,7 +63,12 @@ def build_generator(latent_dim: int = 100, filters: int = 64, *, name: str = "ge
     """
     _check_positive(latent_dim=latent_dim, filters=filters)
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(7 * 7 * 2 * filters, use_bias=False)(z)
+    return keras.Model(z, _generator_layers(z, filters), name=name)
+
+
+def _generator_layers(x, filters: int):
+    """The DCGAN generator's layers on a vector ``x``: dense to 7x7x(2f), then 7 -> 14 -> 28, tanh."""
+    x = layers.Dense(7 * 7 * 2 * filters, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((7, 7, 2 * filters))(x)  # (7, 7, 2f)
@@ -71,8 +76,7 @@ def build_generator(latent_dim: int = 100, filters: int = 64, *, name: str = "ge
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     # float32 output under any mixed-precision policy: images leave the model in float32.
-    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32")(x)  # (28, 28, 1)
-    return keras.Model(z, x, name=name)
+    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32")(x)  # (28, 28, 1)
 
 
 def build_discriminator(
@@ -365,15 +369,7 @@ def build_conditional_generator(
     z_body = keras.Input(shape=(latent_dim,), name="z")
     e_body = keras.Input(shape=(embedding_dim,), name="label_vector")
     x = layers.Concatenate()([z_body, e_body])  # (latent_dim + e)
-    x = layers.Dense(7 * 7 * 2 * filters, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Reshape((7, 7, 2 * filters))(x)  # (7, 7, 2f)
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)  # (14, 14, f)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32")(x)  # (28, 28, 1)
-    body = keras.Model([z_body, e_body], x, name="generator_body")
+    body = keras.Model([z_body, e_body], _generator_layers(x, filters), name="generator_body")
 
     z = keras.Input(shape=(latent_dim,), name="z")
     y = keras.Input(shape=(), dtype="int32", name="label")
