@@ -1,6 +1,7 @@
-# Two commands for a fresh machine (see README.md):
+# Commands for a fresh machine (see README.md):
 #   make demo   set up .venv and train a DCGAN on MNIST, ending in runs/dcgan-mnist/training.gif
 #   make test   set up .venv and run the whole test suite (unit tests + every notebook under nbval)
+#   make course execute every notebook in full mode into docs/course/ (copies with outputs, to read on the web)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,8 +9,9 @@ BIN := $(VENV)/bin
 GANLIB_DATA_DIR ?= $(if $(wildcard ../shared/data/mnist),../shared/data,)
 export GANLIB_DATA_DIR
 DEMO_ARGS ?=
+COURSE_ARGS ?=
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test course lint clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,14 @@ test: setup
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 	GANLIB_QUICK=1 GANLIB_DATA_DIR="$(if $(GANLIB_DATA_DIR),$(abspath $(GANLIB_DATA_DIR)),)" PYTHONPATH="$(CURDIR)" \
 		$(BIN)/python -m pytest tests notebooks -n 2 --dist loadfile --nbval-lax --nbval-current-env --durations=25
+
+# Every notebooks/NN_*.ipynb executed in full mode (GANLIB_QUICK unset), one after the other, in a kernel on this
+# venv's interpreter started in notebooks/ (full-mode runs go to notebooks/runs/); the copies with their outputs and
+# a header (date, machine, wall time, source commit) go to docs/course/, with the index docs/course/README.md.
+# notebooks/ itself is not written. A subset: make course COURSE_ARGS="--only 01 03".
+course: setup
+	GANLIB_DATA_DIR="$(if $(GANLIB_DATA_DIR),$(abspath $(GANLIB_DATA_DIR)),)" PYTHONPATH="$(CURDIR)" \
+		$(BIN)/python scripts/render_course.py $(COURSE_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
