@@ -20,7 +20,8 @@ from which git commit of the source it was made; the same facts are in its metad
 shows with ``IPython.display.Image`` is stored by Jupyter as an ``image/gif`` output, which
 nbconvert's HTML templates (and so nbviewer) do not display; the copy stores it instead as an
 HTML ``<img>`` whose source is the GIF's own bytes (a ``data:`` URI), which every renderer shows
-and which needs no file beside the notebook.
+and which needs no file beside the notebook. TensorFlow's C++ log lines in stderr outputs (such as
+"failed call to cuInit" on a machine without a GPU) are left out of the copy; Python warnings stay.
 
 A notebook that fails (a cell raises, or runs longer than ``--timeout``) is reported with its
 name and the error, its previous executed copy is left as it was, and the command exits with
@@ -52,6 +53,10 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_PATTERN = re.compile(r"^(\d\d)_.+\.ipynb$")
 META_KEY = "ganlib_render"
 HEADER_MARK = "<!-- ganlib-render-header -->"  # first line of the header cell: how the tests recognise it
+# TensorFlow's C++ log lines (absl format: I0000 00:00:1796.77 24151 port.cc:153] ...), which the kernel process
+# writes to its stderr before TF_CPP_MIN_LOG_LEVEL takes effect, and absl's line that announces them.
+NATIVE_LOG = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] .*"
+                        r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR)$")
 
 
 def course_notebooks(notebooks_dir: Path, only: list[str] | None = None) -> list[Path]:
@@ -179,6 +184,34 @@ def embed_gifs(nb: nbformat.NotebookNode) -> int:
     return converted
 
 
+def drop_native_logs(nb: nbformat.NotebookNode) -> int:
+    """Remove TensorFlow's C++ log lines (:data:`NATIVE_LOG`) from the stderr outputs, in place.
+
+    They describe the machine (CPU instructions, "failed call to cuInit" where CUDA is installed
+    but no GPU is), which the header cell already does, and differ from a reader's own machine.
+    Python warnings and every other line are kept; a stderr output left empty is removed.
+
+    Returns:
+        The number of lines removed.
+    """
+    dropped = 0
+    for cell in nb.cells:
+        if "outputs" not in cell:
+            continue
+        kept = []
+        for output in cell.outputs:
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = output.text.splitlines(keepends=True)
+                clean = [line for line in lines if not NATIVE_LOG.match(line.rstrip("\n"))]
+                dropped += len(lines) - len(clean)
+                if not clean:
+                    continue
+                output.text = "".join(clean)
+            kept.append(output)
+        cell.outputs = kept
+    return dropped
+
+
 def header_cell(source: str, info: dict) -> nbformat.NotebookNode:
     """The markdown cell that opens an executed copy: what it is, when, where, how long, from which commit.
 
@@ -289,6 +322,7 @@ def render_notebook(source: Path, out_dir: Path, *, repo: Path = REPO, timeout: 
     info["seconds"] = round(time.perf_counter() - started, 1)
     info["load_end"] = _load()
     info["gifs_embedded"] = embed_gifs(nb)
+    info["log_lines_dropped"] = drop_native_logs(nb)
     top = _git(source.resolve().parent, "rev-parse", "--show-toplevel")
     relative = source.resolve().relative_to(Path(top).resolve()).as_posix() if top else source.name
     nb.cells.insert(0, header_cell(relative, info))
@@ -296,6 +330,9 @@ def render_notebook(source: Path, out_dir: Path, *, repo: Path = REPO, timeout: 
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=out_dir, suffix=".ipynb.tmp", delete=False, encoding="utf-8") as f:
         nbformat.write(nb, f)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(f.name, 0o666 & ~umask)  # NamedTemporaryFile creates it readable by its owner only
     os.replace(f.name, out_dir / source.name)
     return info
 

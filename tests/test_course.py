@@ -46,9 +46,11 @@ def test_render_writes_header_gif_and_index_and_keeps_the_last_good_copy(tmp_pat
     (notebooks / "tiny.gif").write_bytes(TINY_GIF)
     # One kernel for both cells: the kernel must be in full mode, start in notebooks/, and show the GIF by path.
     nbformat.write(_notebook(
-        "import os\nfrom IPython.display import Image, display\n"
-        "print(os.environ.get('GANLIB_QUICK'), os.path.basename(os.getcwd()))\n"
-        "display(Image(filename='tiny.gif'))"), notebooks / "01_ok.ipynb")
+        "import os, sys\nfrom IPython.display import Image, display\n"
+        "print(os.environ.get('GANLIB_QUICK'), os.path.basename(os.getcwd()), flush=True)\n"
+        "display(Image(filename='tiny.gif'))\n"
+        "sys.stderr.write('I0000 00:00:1796072640.772639   24151 port.cc:153] oneDNN custom operations\\nkept\\n')"),
+        notebooks / "01_ok.ipynb")
     nbformat.write(_notebook("raise ValueError('a broken cell')"), notebooks / "02_bad.ipynb")
     nbformat.write(_notebook("1"), notebooks / "03_never_rendered.ipynb")
     _git(repo, "init", "-q")
@@ -82,6 +84,7 @@ def test_render_writes_header_gif_and_index_and_keeps_the_last_good_copy(tmp_pat
     html = outputs[1].data["text/html"]
     assert "image/gif" not in outputs[1].data and info["gifs_embedded"] == 1
     assert base64.b64decode(html.split("base64,")[1].split('"')[0]) == TINY_GIF
+    assert outputs[2].name == "stderr" and outputs[2].text == "kept\n" and info["log_lines_dropped"] == 1
     assert not nbformat.read(notebooks / "01_ok.ipynb", as_version=4).cells[0].outputs  # the source stays clean
 
     index = (out / "README.md").read_text()
