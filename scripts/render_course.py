@@ -231,7 +231,7 @@ def header_cell(source: str, info: dict) -> nbformat.NotebookNode:
     return nbformat.v4.new_markdown_cell("\n".join([
         HEADER_MARK,
         f"**An executed copy, for reading.** This is [`{source}`](../../{source}) executed from top to bottom in "
-        "full mode (`GANLIB_QUICK` unset) by `make course` (`scripts/render_course.py`), with every output kept. "
+        "full mode (`GANLIB_QUICK` unset) by `make course` (`scripts/render_course.py`), with its outputs. "
         f"To run it yourself, open the source notebook or the Colab badge below; the course's index is "
         f"[docs/course/README.md](README.md).",
         "",
