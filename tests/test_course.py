@@ -1,4 +1,4 @@
-"""The executed course in docs/course/: how scripts/render_course.py builds it, and that the committed copies are current."""
+"""The executed course in docs/course/: how scripts/render_course.py makes it; the committed copies are current."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # A 2x1-pixel, 2-frame GIF: enough for IPython.display.Image(filename=...) to emit an image/gif output.
 TINY_GIF = base64.b64decode(
-    "R0lGODlhAgABAIEAAAAAAAAAAAAAAAAAACH/C05FVFNDQVBFMi4wAwEAAAAh+QQACgAAACwAAAAAAgABAAAIBQABAAgIACH5BAEKAAEALAAAAAACAAEAgf///wAAAAAAAAAAAAgFAAEACAgAOw=="
+    "R0lGODlhAgABAIEAAAAAAAAAAAAAAAAAACH/C05FVFNDQVBFMi4wAwEAAAAh+QQACgAAACwAAAAAAgABAAAIBQABAAgIACH5BAEKAAEALAAAAAAC"
+    "AAEAgf///wAAAAAAAAAAAAgFAAEACAgAOw=="
 )
 
 
@@ -129,4 +130,5 @@ def test_rendered_copy_has_header_outputs_and_is_current(copy):
         reason = render.stale_reason(info, source)
     except LookupError as error:
         pytest.skip(f"cannot tell whether {copy.name} is current: {error}")
-    assert reason is None, f"docs/course/{copy.name} is out of date: {reason}. Run: python scripts/render_course.py --only {copy.name[:2]}"
+    assert reason is None, (f"docs/course/{copy.name} is out of date: {reason}. "
+                            f"Run: python scripts/render_course.py --only {copy.name[:2]}")
