@@ -22,7 +22,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(BIN)/python -m ganlib train --out runs/dcgan-mnist $(DEMO_ARGS)
+	$(BIN)/python -m ganlib train --out runs/dcgan-mnist --epochs 10 $(DEMO_ARGS)
 
 # The notebooks run under nbval in quick mode (GANLIB_QUICK=1: small data, short training, every cell executed),
 # in a kernel on this venv's interpreter (--nbval-current-env). Two pytest workers (pytest-xdist) share the two cores;

@@ -162,7 +162,7 @@ def table(paths: list[Path]) -> str:
     rows = [json.loads(line) for p in paths for line in p.read_text().splitlines() if line.strip()]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["variant"], r["generator"], r["mark"]), []).append(r)
+        groups.setdefault((r["variant"], r["generator"], r["budget_seconds"]), []).append(r)
     out = ["| variant | generator | budget (s) | iterations | seeds | FCD mean ± std | classes covered (per seed) |",
            "|---|---|---|---|---|---|---|"]
     for (v, g, m), rs in sorted(groups.items()):
