@@ -72,6 +72,7 @@ def costs(images, variants: list[str], rounds: int, steps: int) -> dict[str, flo
     """Median seconds per generator iteration of each variant (and with one EMA), interleaved rounds."""
     from ganlib.data import make_pipeline
     from ganlib.state import build_gan
+    from timing import interleaved_step_seconds
 
     runners = {}
     for name in variants:
@@ -83,16 +84,10 @@ def costs(images, variants: list[str], rounds: int, steps: int) -> dict[str, flo
             for b in batches[:3]:
                 step(b)  # trace and compile
             runners[name + ("+ema" if ema else "")] = (step, batches)
-    times: dict[str, list[float]] = {name: [] for name in runners}
-    for r in range(rounds):
-        for name, (step, batches) in runners.items():
-            t0 = time.perf_counter()
-            for b in batches:
-                out = step(b)
-            float(out["g_loss"])
-            times[name].append((time.perf_counter() - t0) / len(batches))
-        print("round", r, {k: round(v[-1], 4) for k, v in times.items()}, "load", load(), flush=True)
-    return {name: statistics.median(t) for name, t in times.items()}
+    def report(r: int, seconds: dict) -> None:
+        print("round", r, {k: round(v, 4) for k, v in seconds.items()}, "load", load(), flush=True)
+
+    return interleaved_step_seconds(runners, rounds, on_round=report)
 
 
 def run(images, variant: str, seed: int, budget: float, cost: dict[str, float], marks: list[float],

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -44,6 +43,7 @@ def step_costs(images, rounds: int = 5, steps: int = 30) -> dict[str, float]:
     from ganlib.config import get_config
     from ganlib.data import make_pipeline
     from ganlib.state import build_gan
+    from timing import interleaved_step_seconds
 
     runners = {}
     for name, simultaneous in (("simultaneous", True), ("alternating", False)):
@@ -53,16 +53,8 @@ def step_costs(images, rounds: int = 5, steps: int = 30) -> dict[str, float]:
         for b in batches[:3]:
             step(b)  # trace and compile
         runners[name] = (step, batches)
-    times: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(rounds):
-        for name, (step, batches) in runners.items():
-            t0 = time.perf_counter()
-            for b in batches:
-                out = step(b)
-            float(out["g_loss"])
-            times[name].append((time.perf_counter() - t0) / len(batches))
     del tf
-    return {name: statistics.median(t) for name, t in times.items()}
+    return interleaved_step_seconds(runners, rounds)
 
 
 def run(images, simultaneous: bool, seed: int, steps: int, eval_every: int, eval_samples: int, data_dir) -> list:
