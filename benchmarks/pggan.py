@@ -47,7 +47,7 @@ def _value(text: str):
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, required=True, help="run directory (overwritten)")
+    p.add_argument("--out", type=Path, default=Path("runs/pggan-bench"), help="run directory (overwritten)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                    help="TrainConfig overrides, values as JSON (e.g. epochs=3 'fade_images=[0,0]')")

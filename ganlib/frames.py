@@ -108,7 +108,8 @@ def frame_label(preset: str, step: int, steps_per_epoch: int) -> str:
 class TrainingFrames(Callback):
     """A :class:`ganlib.loop.Callback` that draws the fixed-z grid at the steps of :func:`frame_steps`.
 
-    Each frame is a labelled grid (:func:`ganlib.viz.save_frame`; one row per class for a
+    Each frame is a labelled grid (:func:`ganlib.viz.save_frame`; the label gives the step and epoch, and
+    for a progressive run the resolution and the fade-in's alpha; one row per class for a
     conditional GAN, see :meth:`ganlib.state.GAN.fixed_grid`) written to
     ``RUN_DIR/frames/step_NNNNNNN.png``; the loop assembles them into ``training.gif``
     (:meth:`ganlib.runs.RunDir.gif_frames`). A run that started without frames (``config.json``
@@ -161,8 +162,13 @@ class TrainingFrames(Callback):
             self._draw(gan, step)
 
     def _draw(self, gan: GAN, step: int) -> None:
-        save_frame(gan.fixed_grid(), self._run.frame(step), cols=gan.grid_columns, scale=self.scale,
-                   label=frame_label(gan.config.preset, step, self._steps_per_epoch))
+        label = frame_label(gan.config.preset, step, self._steps_per_epoch)
+        if gan.growth is not None:  # a progressive run: the resolution, and alpha during a fade-in
+            progress = gan.growth.progress()
+            label += f"  {progress.resolution}x{progress.resolution}"
+            if progress.phase.fading and not progress.done:
+                label += f" fade-in {progress.alpha:.2f}"
+        save_frame(gan.fixed_grid(), self._run.frame(step), cols=gan.grid_columns, scale=self.scale, label=label)
 
 
 __all__ = ["TrainingFrames", "frame_label", "frame_steps"]
