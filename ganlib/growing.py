@@ -1,4 +1,4 @@
-"""Training a progressive GAN with ganlib's loop: the ``pggan`` preset's networks, data stream and growth.
+"""Training a progressive GAN with ganlib's loop: the ``pggan`` preset's steps, data stream and growth.
 
 :mod:`ganlib.progressive` has the paper's pieces (layers, networks, schedule, growth
 state); this module puts them into a run, so that ``python -m ganlib train --preset
@@ -49,7 +49,6 @@ from ganlib import progressive as P
 from ganlib.callbacks import Callback
 
 if TYPE_CHECKING:  # annotations only
-    from ganlib.config import TrainConfig
     from ganlib.runs import RunDir
     from ganlib.state import GAN
 
@@ -108,16 +107,16 @@ def describe_plan(schedule: P.GrowthSchedule, steps: int, n_critic: int = 1) -> 
         Progressive schedule (Karras et al. 2018): 320 real images, then 28x28 at alpha 1.
           7x7: steps 1-4 (16 images each); 14x14: steps 5-12 (16 images each); 28x28: steps 13-30 (16 images each)
     """
+    segments = plan_steps(schedule, 0, steps, n_critic)
     parts, first = [], 1
-    for segment in plan_steps(schedule, 0, steps, n_critic):
+    for segment in segments:
         r = P.RESOLUTIONS[segment.stage]
         last = first + segment.steps - 1
         parts.append(f"{r}x{r}: steps {first}-{last} ({segment.images_per_step} images each)")
         first = last + 1
     text = (f"Progressive schedule (Karras et al. 2018): {schedule.total_images:,} real images, then 28x28 at alpha 1."
-            f"\n  " + "; ".join(parts))
-    if plan_steps(schedule, 0, steps, n_critic)[-1].stage != P.NUM_STAGES - 1 or \
-            sum(s.steps * s.images_per_step for s in plan_steps(schedule, 0, steps, n_critic)) < schedule.total_images:
+            "\n  " + "; ".join(parts))
+    if sum(s.steps * s.images_per_step for s in segments) < schedule.total_images:
         text += "\n  Note: the run ends before the schedule does (raise --epochs to reach 28x28 at alpha 1)."
     return text
 
