@@ -182,6 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
           "frames are about offset * 2.3 / frames-per-decade steps apart (0: pure log spacing)", type=_non_negative_int)
     field("--frame-every", "frame_every", "also a training-GIF frame every K steps (0: never)",
           type=_non_negative_int)
+    field("--drift-weight", "drift_weight", "epsilon_drift: weight of mean[D(x)^2] added to a Wasserstein critic's "
+          "loss (Karras et al. 2018: 0.001; 0: none)", type=_non_negative_float)
+    field("--progressive", "progressive", "grow both networks 7x7 -> 14x14 -> 28x28 (progressive growing, see "
+          "ganlib.growing; --preset pggan)", action=argparse.BooleanOptionalAction)
+    field("--stabilize-images", "stabilize_images", "progressive: real images shown at alpha 1 at 7x7, 14x14 and "
+          "28x28", type=_non_negative_int, nargs=3, metavar=("N7", "N14", "N28"))
+    field("--fade-images", "fade_images", "progressive: real images shown while 14x14 and 28x28 fade in",
+          type=_non_negative_int, nargs=2, metavar=("N14", "N28"))
+    field("--stage-batch-sizes", "stage_batch_sizes", "progressive: real images per critic update at 7x7, 14x14 "
+          "and 28x28", type=_positive_int, nargs=3, metavar=("B7", "B14", "B28"))
     t.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second of the training GIF")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")

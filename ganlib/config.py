@@ -53,6 +53,14 @@ sngan      Miyato et al. 2018 (https://arxiv.org/abs/1802.05957): hinge loss, sp
            C and the code's setting is not established. [DCGAN networks instead of the paper's;
            keras.layers.SpectralNormalization differs from the paper's algorithm 1, see
            ganlib.models.build_discriminator; Algorithm 1's alternating update, as measured.]
+pggan      Karras et al. 2018 (https://arxiv.org/abs/1710.10196): progressive growing 7x7 -> 14x14 ->
+           28x28 with fade-ins (``progressive=True``; ``ganlib.progressive``, ``ganlib.growing``),
+           pixel norm, minibatch standard deviation, equalized learning rate, WGAN-GP lambda=10 with
+           the drift term epsilon_drift=0.001, Adam(1e-3, 0, 0.99, eps 1e-8), n_critic=1, batch 16,
+           both optimizers reset at every phase change. [Resolutions 7-14-28 and widths 64/32/16
+           (``g_filters = d_filters = 16``) instead of 4-8-...-1024 and 512 maps; a shorter schedule
+           (``stabilize_images``, ``fade_images``) than the paper's 800k images per phase; no weight
+           averaging by default (``ema``); the other departures are listed in ganlib.progressive.]
 =========  ===============================================================================
 
 The simultaneous update (``simultaneous_update=True``, the n_critic = 1 presets) takes the
@@ -161,6 +169,16 @@ class TrainConfig:
             ``frame_offset * ln(10) / frames_per_decade`` steps apart (10 for the defaults), later ones
             about 10% of their step apart (0: pure log spacing, a frame at each of the first steps).
         frame_every: also draw a frame every K generator steps (0: never).
+        drift_weight: epsilon_drift >= 0, the weight of the drift term ``mean[D(x)^2]`` added to a Wasserstein
+            critic's loss (Karras et al. 2018, appendix A.1: 0.001; see :func:`ganlib.losses.drift_penalty`); 0: none.
+        progressive: grow both networks 7x7 -> 14x14 -> 28x28 (Karras et al. 2018,
+            https://arxiv.org/abs/1710.10196; :mod:`ganlib.progressive`, :mod:`ganlib.growing`). Then an epoch is
+            ``N // (n_critic * batch_size)`` generator iterations, each taking ``n_critic *
+            stage_batch_sizes[stage]`` real images, and ``g_filters`` / ``d_filters`` are the widths at 28x28.
+        stabilize_images: progressive only: real images shown at ``alpha = 1`` at 7x7, 14x14 and 28x28
+            (each >= 0); after the schedule, training goes on at 28x28.
+        fade_images: progressive only: real images shown while 14x14 and 28x28 fade in (each >= 0; 0: no fade-in).
+        stage_batch_sizes: progressive only: real images per critic update at 7x7, 14x14 and 28x28 (each >= 1).
     """
 
     preset: str = "dcgan"
@@ -198,8 +216,18 @@ class TrainConfig:
     frames_per_decade: int = 24
     frame_offset: int = 100
     frame_every: int = 0
+    drift_weight: float = 0.0
+    progressive: bool = False
+    stabilize_images: tuple[int, int, int] = (20_000, 15_000, 25_000)
+    fade_images: tuple[int, int] = (15_000, 15_000)
+    stage_batch_sizes: tuple[int, int, int] = (16, 16, 16)
 
     def __post_init__(self) -> None:
+        # Lists (from config.json or the command line) become tuples, so that equal configs compare equal.
+        for name in ("stabilize_images", "fade_images", "stage_batch_sizes"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
         _validate(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -217,6 +245,10 @@ class TrainConfig:
 
 # Fields that may change between a run and its resumption without changing what the run is.
 RESUMABLE_CHANGES = frozenset({"epochs", "eval_every", "eval_samples"})
+
+PROGRESSIVE_REFUSED = {"conditional": True, "spectral_norm": True, "d_batch_norm": True, "simultaneous_update": True}
+"""Settings a progressive config refuses: its networks (:mod:`ganlib.progressive`) have no label input, no
+spectral or batch normalization, and its step alternates the updates as the paper does."""
 
 
 def _validate(c: TrainConfig) -> None:
@@ -325,8 +357,48 @@ def _validate(c: TrainConfig) -> None:
             "labels). Train with eval_every=0, then run 'python -m ganlib evaluate RUN_DIR', which draws every "
             f"class equally and also reports the class accuracy. Received: conditional=True, eval_every={c.eval_every}"
         )
+    if isinstance(c.drift_weight, bool) or not isinstance(c.drift_weight, (int, float)) or c.drift_weight < 0:
+        raise ValueError(f"drift_weight must be a number >= 0 (0: no drift term). Received: drift_weight={c.drift_weight!r}")
+    if c.drift_weight and c.discriminator_loss != "wasserstein":
+        raise ValueError(
+            "drift_weight adds epsilon_drift * mean[D(x)^2] to a Wasserstein critic's loss (Karras et al. 2018). "
+            f"Received: drift_weight={c.drift_weight!r}, discriminator_loss={c.discriminator_loss!r}"
+        )
+    if not isinstance(c.progressive, bool):
+        raise ValueError(f"progressive must be True or False. Received: progressive={c.progressive!r}")
+    _validate_schedule(c)
+    if c.progressive:
+        refused = {k: getattr(c, k) for k, v in PROGRESSIVE_REFUSED.items() if getattr(c, k) == v}
+        if refused:
+            raise ValueError(
+                "A progressive config (progressive=True) trains ganlib.progressive's networks, which have no label "
+                "input, no batch or spectral normalization, and alternate the updates (Algorithm 1). Expected "
+                + ", ".join(f"{k}={not v}" for k, v in PROGRESSIVE_REFUSED.items())
+                + ". Received: " + ", ".join(f"{k}={v!r}" for k, v in refused.items())
+            )
+        if c.optimizer != "adam":
+            raise ValueError(f"A progressive config trains with Adam, as the paper does. Received: optimizer={c.optimizer!r}")
+        if c.precision != "float32" or c.num_replicas != 1:
+            raise ValueError(
+                "A progressive config trains in float32 on one device (its train step is traced again at each "
+                "stage, outside tf.distribute). Expected precision='float32' and one replica. "
+                f"Received: precision={c.precision!r}, num_replicas={c.num_replicas}"
+            )
     if int(c.num_samples**0.5) ** 2 != c.num_samples:
         raise ValueError(f"num_samples must be a square number (the grid is square). Received: num_samples={c.num_samples}")
+
+
+def _validate_schedule(c: TrainConfig) -> None:
+    for name, length, minimum in (("stabilize_images", 3, 0), ("fade_images", 2, 0), ("stage_batch_sizes", 3, 1)):
+        value = getattr(c, name)
+        if not (isinstance(value, tuple) and len(value) == length
+                and all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)):
+            raise ValueError(f"{name} must be {length} integers >= {minimum}. Received: {name}={value!r}")
+    if c.progressive and sum(c.stabilize_images) + sum(c.fade_images) < 1:
+        raise ValueError(
+            "A progressive schedule must show at least one image. Received: "
+            f"stabilize_images={c.stabilize_images!r}, fade_images={c.fade_images!r}"
+        )
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -367,6 +439,23 @@ PRESETS: dict[str, dict[str, Any]] = {
         beta_2=0.999,
         n_critic=1,
     ),
+    "pggan": dict(
+        progressive=True,
+        discriminator_loss="wasserstein",
+        generator_loss="wasserstein",
+        gp_weight=10.0,
+        drift_weight=1e-3,
+        d_batch_norm=False,
+        g_learning_rate=1e-3,
+        d_learning_rate=1e-3,
+        beta_1=0.0,
+        beta_2=0.99,
+        n_critic=1,
+        batch_size=16,
+        g_filters=16,
+        d_filters=16,
+        epochs=2,
+    ),
 }
 
 
@@ -378,7 +467,7 @@ def get_config(preset: str = "dcgan", **overrides: Any) -> TrainConfig:
         5
 
     Args:
-        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge, sngan``.
+        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge, sngan, pggan``.
         **overrides: TrainConfig fields that replace the preset's values.
 
     Returns:

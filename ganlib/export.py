@@ -50,9 +50,15 @@ def sampling_generator(gan: GAN) -> keras.Model:
 
     When a run keeps an exponential moving average of the generator's weights
     (``config.ema > 0``), that averaged generator, so that exports carry the
-    averaged weights; otherwise ``gan.generator``.
+    averaged weights; otherwise ``gan.generator``. A progressive run's generator is rebuilt
+    from Keras's own layers at its current stage and alpha (:func:`ganlib.growing.portable_generator`).
     """
-    return gan.ema_generator if gan.ema_generator is not None else gan.generator
+    generator = gan.ema_generator if gan.ema_generator is not None else gan.generator
+    if gan.growth is not None:  # a progressive generator, rebuilt from Keras's own layers at its stage and alpha
+        from ganlib.growing import portable_generator
+
+        return portable_generator(generator)
+    return generator
 
 
 def check_portable(model: keras.Model) -> None:

@@ -141,6 +141,13 @@ def train(
 
     frames = TrainingFrames.from_config(config)
     callbacks = ([frames] if frames is not None else []) + callbacks
+    if config.progressive:
+        if steps_per_execution != 1:
+            raise ValueError("A progressive run changes alpha after every step: expected steps_per_execution=1. "
+                             f"Received: steps_per_execution={steps_per_execution}")
+        from ganlib.growing import GrowthLog
+
+        callbacks = [GrowthLog()] + callbacks
     gan = build_gan(config, strategy=strategy)
     manager = tf.train.CheckpointManager(gan.checkpoint(), run.checkpoints, max_to_keep=max_to_keep)
     if manager.latest_checkpoint:
@@ -154,16 +161,26 @@ def train(
     if start:
         print(f"Resuming {run.root} from epoch {start} ({manager.latest_checkpoint}).", flush=True)
 
-    run_steps = _step_runner(gan, jit_compile, steps_per_execution)
     steps_per_epoch = len(images) // per_iteration
+    if config.progressive:
+        from ganlib.growing import ProgressiveEpochs, describe_plan
+
+        growing = ProgressiveEpochs(gan, images, steps_per_epoch, lambda: _step_runner(gan, False, 1))
+        print(describe_plan(gan.growth.schedule, config.epochs * steps_per_epoch, config.n_critic), flush=True)
+    else:
+        growing, run_steps = None, _step_runner(gan, jit_compile, steps_per_execution)
     for callback in callbacks:
         callback.on_train_begin(gan, run, start * steps_per_epoch, steps_per_epoch)
     for epoch in range(start + 1, config.epochs + 1):
-        dataset = make_pipeline(images, per_iteration, seed=config.seed, epoch=epoch - 1, labels=labels)
+        if growing is None:
+            dataset = make_pipeline(images, per_iteration, seed=config.seed, epoch=epoch - 1, labels=labels)
+            epoch_steps = run_steps(dataset, steps_per_epoch)
+        else:  # a progressive run reads its own stream of real images (ganlib.growing)
+            epoch_steps = growing.run_epoch(epoch)
         sums = dict.fromkeys(STEP_KEYS, 0.0)
         t0 = time.perf_counter()
         with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
-            for i, stats in enumerate(run_steps(dataset, steps_per_epoch), start=1):
+            for i, stats in enumerate(epoch_steps, start=1):
                 if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
                     raise DivergenceError(
                         f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
@@ -182,9 +199,10 @@ def train(
                     bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",
                                     refresh=False)
         seconds = time.perf_counter() - t0
+        epoch_images = steps_per_epoch * per_iteration if growing is None else growing.images_this_epoch
         row: dict[str, float] = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()},
                                  "seconds": round(seconds, 3),
-                                 "images_per_second": round(steps_per_epoch * per_iteration / seconds, 1)}
+                                 "images_per_second": round(epoch_images / seconds, 1)}
         gan.epoch.assign(epoch)
         save_image_grid(gan.fixed_grid(), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
                         + (" (EMA)" if gan.ema_generator is not None else ""), cols=gan.grid_columns)

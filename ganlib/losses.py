@@ -456,4 +456,44 @@ def for_config(config: Any) -> tuple[DiscriminatorLoss, GeneratorLoss]:
                 f"Received: real_label={real_label}, discriminator_loss={d_name!r}"
             )
         d_loss = functools.partial(d_loss, real_label=real_label)
+    drift_weight = getattr(config, "drift_weight", 0.0)
+    if drift_weight:
+        if d_name != "wasserstein":
+            raise ValueError(
+                "drift_weight adds a drift term to the Wasserstein critic loss only. "
+                f"Received: drift_weight={drift_weight}, discriminator_loss={d_name!r}"
+            )
+        d_loss = with_drift(d_loss, drift_weight)
     return d_loss, g_loss
+
+
+def with_drift(discriminator_loss: DiscriminatorLoss, drift_weight: float) -> DiscriminatorLoss:
+    """A critic loss plus the drift term: ``L'(r, f) = L(r, f) + drift_weight * mean[r^2]`` (r: scores of real images).
+
+    Example:
+        >>> loss = with_drift(wasserstein_discriminator_loss, 0.001)
+        >>> round(float(loss(tf.constant([2.0]), tf.constant([0.0]))), 3)  # -(2 - 0) + 0.001 * 4
+        -1.996
+
+    Args:
+        discriminator_loss: ``f(real_logits, fake_logits) -> scalar``, in practice
+            :func:`wasserstein_discriminator_loss`.
+        drift_weight: epsilon_drift > 0 (Karras et al. 2018: 0.001).
+
+    Returns:
+        ``f(real_logits, fake_logits) -> scalar float32``.
+
+    Raises:
+        ValueError: ``drift_weight`` is not a positive number.
+
+    References:
+        Karras et al. 2018, https://arxiv.org/abs/1710.10196, appendix A.1.
+    """
+    if isinstance(drift_weight, bool) or not isinstance(drift_weight, (int, float)) or not drift_weight > 0:
+        raise ValueError(f"drift_weight must be a positive number. Received: drift_weight={drift_weight!r}")
+
+    def loss(real_logits, fake_logits):
+        return discriminator_loss(real_logits, fake_logits) + drift_weight * drift_penalty(real_logits)
+
+    loss.__name__ = f"{getattr(discriminator_loss, '__name__', 'loss')}_with_drift"
+    return loss

@@ -87,8 +87,12 @@ Departures from the paper, each small: resolutions 7 -> 14 -> 28 with widths 4f,
 paper: 512 maps up to 32x32); the first dense layer's gain is sqrt(2)/7, the rule of the
 paper's code (sqrt(2)/4 = the He constant of the 4x4 convolution it stands for) at 7x7;
 alpha follows every step (the paper's code updates it every 4 minibatches); the gradient
-penalty's norm measured at the stage's resolution (above); no generator weight averaging (the
-paper samples from an exponential moving average, decay 0.999).
+penalty's norm measured at the stage's resolution (above); no generator weight averaging by
+default (the paper samples from an exponential moving average, decay 0.999; the ``pggan`` preset
+offers it with ``ema=0.999``, off by default as in every preset, see ``ganlib.config``).
+
+Training with these pieces in ganlib's loop (the ``pggan`` preset, resuming, the CLI) is
+:mod:`ganlib.growing`.
 """
 
 from __future__ import annotations
@@ -815,13 +819,16 @@ def reset_optimizer_state(optimizer: keras.optimizers.Optimizer) -> None:
             variable.assign(tf.zeros(variable.shape, variable.dtype))
 
 
-def make_optimizer(learning_rate: float = ADAM["learning_rate"]) -> keras.optimizers.Adam:
+def make_optimizer(learning_rate: float = ADAM["learning_rate"], *, beta_1: float = ADAM["beta_1"],
+                   beta_2: float = ADAM["beta_2"]) -> keras.optimizers.Adam:
     """Adam with the paper's settings: ``beta_1 = 0``, ``beta_2 = 0.99``, ``epsilon = 1e-8``, lr 1e-3.
+
+    ``learning_rate``, ``beta_1`` and ``beta_2`` may be changed; epsilon stays the paper's.
 
     References:
         Karras et al. 2018, https://arxiv.org/abs/1710.10196, appendix A.1.
     """
-    return keras.optimizers.Adam(learning_rate, beta_1=ADAM["beta_1"], beta_2=ADAM["beta_2"], epsilon=ADAM["epsilon"])
+    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=ADAM["epsilon"])
 
 
 # --------------------------------------------------------------------------------------------

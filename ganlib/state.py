@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganlib import losses as L
+from ganlib import progressive as P
 from ganlib.config import PRECISIONS, TrainConfig
 from ganlib.data import NUM_CLASSES
 from ganlib.models import (
@@ -32,6 +33,7 @@ from ganlib.runs import RunDir, load_config
 from ganlib.step import assign_each, make_train_step
 
 
+
 @dataclass
 class GAN:
     """The trainable state of a run: both networks, both optimizers, the noise generator, counters.
@@ -40,7 +42,8 @@ class GAN:
     sample grids; ``ema_generator`` is the exponential moving average of the
     generator's weights when ``config.ema > 0`` (else None), and then every sample
     (:meth:`generate`: grids, GIF, ``sample``, ``evaluate``) comes from it. All of it
-    is tracked by :meth:`checkpoint`. ``strategy`` is
+    is tracked by :meth:`checkpoint`. ``growth`` is the stage and fade-in state of a progressive
+    run (``config.progressive``, see :mod:`ganlib.growing`), shared by its networks; None otherwise. ``strategy`` is
     the ``tf.distribute.Strategy`` whose scope all of it was created under;
     ``restored_from`` the checkpoint prefix :func:`load_run` restored, if any.
     """
@@ -56,10 +59,13 @@ class GAN:
     strategy: tf.distribute.Strategy | None = None
     restored_from: str | None = None
     ema_generator: keras.Model | None = None
+    growth: P.Growth | None = None
 
     def checkpoint(self) -> tf.train.Checkpoint:
         """A ``tf.train.Checkpoint`` over everything that a resumed run must continue from."""
         extra = {} if self.ema_generator is None else {"ema_generator": self.ema_generator}
+        if self.growth is not None:
+            extra["growth"] = self.growth
         return tf.train.Checkpoint(
             generator=self.generator,
             discriminator=self.discriminator,
@@ -93,6 +99,10 @@ class GAN:
     def train_step(self, jit_compile: bool = False) -> Callable[..., dict[str, tf.Tensor]]:
         """The :func:`ganlib.step.make_train_step` of this GAN's config.
 
+        For a progressive run the step first prepares the real images for the current stage
+        (:meth:`ganlib.progressive.Growth.prepare_reals`), is traced at the stage current when it is
+        first called, and is not compiled with XLA (see :mod:`ganlib.growing`).
+
         Returns:
             ``step(real, z=None, labels=None)``, where ``real`` is ``[n_critic * batch_size, 28, 28, 1]``
             and ``labels`` int ``[n_critic * batch_size]`` for a conditional GAN
@@ -100,7 +110,7 @@ class GAN:
         """
         c = self.config
         discriminator_loss, generator_loss = L.for_config(c)
-        return make_train_step(
+        step = make_train_step(
             self.generator,
             self.discriminator,
             self.g_optimizer,
@@ -115,8 +125,16 @@ class GAN:
             conditional=c.conditional,
             noise=self.noise,
             on_generator_update=self.update_ema if self.ema_generator is not None else None,
-            jit_compile=jit_compile,
+            jit_compile=jit_compile and self.growth is None,
         )
+        if self.growth is not None:
+            growth, inner = self.growth, step
+
+            def prepared(real, z=None, labels=None):  # real images in the form of the current stage
+                return inner(growth.prepare_reals(real), z, labels)
+
+            step = tf.function(prepared)
+        return step
 
     def generate(
         self, z: np.ndarray | tf.Tensor, labels: np.ndarray | tf.Tensor | None = None, batch_size: int = 500, *,
@@ -267,7 +285,10 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         with dtype_policy(config.precision):
-            if config.conditional:
+            growth = None
+            if config.progressive:
+                growth, generator, discriminator, ema_generator = _progressive_networks(config)
+            elif config.conditional:
                 generator, discriminator = _conditional_networks(config)
             else:
                 generator = build_generator(config.latent_dim, config.g_filters)
@@ -275,12 +296,17 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
                     config.d_filters, batch_norm=config.d_batch_norm, spectral_norm=config.spectral_norm,
                     name="discriminator" if config.d_batch_norm else "critic",
                 )
-            ema_generator = None
-            if config.ema:
-                ema_generator = keras.models.clone_model(generator)
-                ema_generator.set_weights(generator.get_weights())  # the average starts at the initial weights
-        g_optimizer = make_optimizer(config, config.g_learning_rate)
-        d_optimizer = make_optimizer(config, config.d_learning_rate)
+            if not config.progressive:
+                ema_generator = None
+                if config.ema:
+                    ema_generator = keras.models.clone_model(generator)
+                    ema_generator.set_weights(generator.get_weights())  # the average starts at the initial weights
+        if config.progressive:  # the paper's Adam epsilon, 1e-8 (Keras's default is 1e-7)
+            g_optimizer = P.make_optimizer(config.g_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+            d_optimizer = P.make_optimizer(config.d_learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+        else:
+            g_optimizer = make_optimizer(config, config.g_learning_rate)
+            d_optimizer = make_optimizer(config, config.d_learning_rate)
         g_optimizer.build(generator.trainable_variables)
         d_optimizer.build(discriminator.trainable_variables)
         fixed_z = np.random.default_rng(config.seed).standard_normal((config.num_samples, config.latent_dim))
@@ -295,7 +321,20 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
             fixed_z=tf.Variable(fixed_z.astype(np.float32), trainable=False, name="fixed_z"),
             strategy=strategy,
             ema_generator=ema_generator,
+            growth=growth,
         )
+
+
+def _progressive_networks(config: TrainConfig):
+    """Growth state, generator, critic and (with ``config.ema``) EMA generator of a progressive config."""
+    growth = P.Growth(P.GrowthSchedule(config.stabilize_images, config.fade_images, config.stage_batch_sizes))
+    generator = P.build_progressive_generator(growth, config.latent_dim, config.g_filters)
+    discriminator = P.build_progressive_discriminator(growth, config.d_filters, name="critic")
+    ema_generator = None
+    if config.ema:  # shares the growth; the average starts at the initial weights
+        ema_generator = P.build_progressive_generator(growth, config.latent_dim, config.g_filters, name="ema_generator")
+        ema_generator.set_weights(generator.get_weights())
+    return growth, generator, discriminator, ema_generator
 
 
 def _conditional_networks(config: TrainConfig) -> tuple[keras.Model, keras.Model]:

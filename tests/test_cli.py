@@ -31,8 +31,9 @@ def test_help_documents_every_train_flag_with_its_default(capsys):
         assert flag in flags
     for flag in flags:
         assert flag in text
-    assert "(5 for every preset)" in text and "(default: dcgan)" in text
+    assert "(100 for every preset)" in text and "(default: dcgan)" in text  # latent_dim
     assert "wgan: 5e-05" in text and "wgan: 16" in text  # per-preset defaults: learning rate, batch size
+    assert "dcgan: 5," in text and "pggan: 2)" in text  # epochs
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def _tiny_conditional_generator(latent_dim: int = 8):
 
 def test_exported_generators_match_ganlib_without_ganlib(tmp_path, tiny_config, tiny_images):
     from ganlib.cli import main
-    from ganlib.config import TrainConfig
+    from ganlib.config import TrainConfig, get_config
     from ganlib.export import export_generator
     from ganlib.state import load_run
     from ganlib.train import train
@@ -71,10 +71,20 @@ def test_exported_generators_match_ganlib_without_ganlib(tmp_path, tiny_config, 
     export_generator(conditional, tmp_path / "c.keras", saved_model=tmp_path / "c_savedmodel")
     labels = np.array([0, 3, 3, 7, 9], np.int32)
     np.save(tmp_path / "labels.npy", labels)
+    # A progressive run that stops three quarters through the fade-in of 28x28: its generator holds ganlib's own layers
+    # (equalized convolutions, pixel norm) and is exported rebuilt from Keras's layers at its stage and alpha.
+    pggan_run = tmp_path / "pggan"
+    pggan = get_config("pggan", epochs=1, batch_size=8, stage_batch_sizes=(8, 8, 8), stabilize_images=(8, 8, 8),
+                       fade_images=(8, 32), latent_dim=8, g_filters=4, d_filters=4, num_samples=4)
+    train(pggan, pggan_run, images=tiny_images, progress=False, tensorboard=False)  # 6 steps: 48 images
+    assert main(["export", str(pggan_run), "--out", str(tmp_path / "p.keras")]) == 0
+    progressive, _ = load_run(pggan_run)
+    assert progressive.growth.current_stage() == 2 and float(progressive.growth.alpha.numpy()) == 0.75
 
     out = _load_without_ganlib(tmp_path, {
         "g": ["g.keras", "g_savedmodel", ["z.npy"]],
         "c": ["c.keras", "c_savedmodel", ["z.npy", "labels.npy"]],
+        "p": ["p.keras", "p_savedmodel", ["z.npy"]],
     })
     expected = gan.generate(z)
     assert expected.shape == (5, 28, 28, 1) and expected.std() > 0
@@ -83,6 +93,12 @@ def test_exported_generators_match_ganlib_without_ganlib(tmp_path, tiny_config, 
     expected = conditional([z, labels], training=False).numpy()
     np.testing.assert_allclose(out["c_keras"], expected, atol=1e-6)
     np.testing.assert_allclose(out["c_saved_model"], expected, atol=1e-6)
+    expected = progressive.generate(z)
+    assert expected.std() > 0
+    # Pixel norm's epsilon (1e-8 on the mean square) differs from UnitNormalization's (1e-12 on the sum of squares):
+    # with 4 channels of small features the images differ by up to ~3e-5.
+    np.testing.assert_allclose(out["p_keras"], expected, atol=1e-4)
+    np.testing.assert_allclose(out["p_saved_model"], expected, atol=1e-4)
 
 
 def test_export_refuses_custom_layers_and_other_suffixes(tmp_path):
