@@ -76,9 +76,19 @@ class GANModel(keras.Model):
             model under the same strategy scope (as :func:`build_gan_model` does).
         jit_compile_step: compile ganlib's step itself with XLA (independent of
             ``compile(jit_compile=...)``, which compiles Keras's train function around it).
+
+    Raises:
+        ValueError: a progressive GAN (``gan.growth`` set), which only ganlib's loop can train.
     """
 
     def __init__(self, gan: GAN, *, jit_compile_step: bool = False, **kwargs):
+        if gan.growth is not None:
+            raise ValueError(
+                "A progressive GAN (config.progressive, the pggan preset) grows between steps and traces its step "
+                "again at each stage, which Keras's fit() cannot do: train it with ganlib.train.train or "
+                "'python -m ganlib train --preset pggan'. Received: a GAN with growth stage "
+                f"{gan.growth.current_stage()}"
+            )
         super().__init__(**kwargs)
         self.gan = gan
         self.generator = gan.generator

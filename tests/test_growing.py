@@ -180,3 +180,10 @@ def test_cli_trains_samples_interpolates_and_evaluates_a_pggan_run(tmp_path, fak
     assert main(["evaluate", str(out), "--num-samples", "12", "--metrics", "fcd", "--data-dir", str(fake_data_dir),
                  "--out", str(tmp_path / "m.json")]) == 0
     assert (tmp_path / "s.png").is_file() and (tmp_path / "walk.gif").is_file() and (tmp_path / "m.json").is_file()
+
+
+def test_keras_fit_refuses_a_progressive_gan():
+    from ganlib.keras_fit import build_gan_model
+
+    with pytest.raises(ValueError, match="Received: a GAN with growth stage 0"):
+        build_gan_model(tiny_config())
