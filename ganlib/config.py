@@ -62,8 +62,8 @@ pggan      Karras et al. 2018 (https://arxiv.org/abs/1710.10196): progressive gr
            (``stabilize_images``, ``fade_images``) than the paper's 800k images per phase; no weight
            averaging by default (``ema``); the other departures are listed in ganlib.progressive.]
            Measured (README, "Progressive growing"; FCD over 10,000 samples): after the preset's 2
-           epochs, 413 s of training on 2 idle cores, FCD 65.4 and 61.7 (seeds 0 and 1), against
-           52.8 and 50.9 for ``dcgan`` at the same budget.
+           epochs, 413 s of training on 2 idle cores, FCD 67.5 ± 7.1 (seeds 0, 1, 2), against
+           52.6 ± 1.6 for ``dcgan`` at the same budget.
 =========  ===============================================================================
 
 The simultaneous update (``simultaneous_update=True``, the n_critic = 1 presets) takes the
