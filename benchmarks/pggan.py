@@ -9,7 +9,8 @@ It trains ``get_config("pggan", seed=...)`` (plus ``--set FIELD=VALUE`` override
 callback that notes the wall-clock seconds of every phase of the growth schedule (train steps
 plus the loop's per-epoch work: grids, GIF, checkpoint; evaluation excluded) and, at the end of
 each resolution (the end of a stable phase) and of the run, evaluates FCD, classifier score,
-classes covered and coverage of ``--eval-samples`` generated images against the MNIST test split
+classes covered and coverage of ``--eval-samples`` generated images (of the raw generator, and of
+the EMA generator too when ``--set ema=0.999``) against the MNIST test split
 (:func:`ganlib.metrics.evaluate_images`, the same latent vectors each time). The load average
 is recorded with every phase. One JSON line per run is appended to ``--json``.
 
@@ -78,16 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     phases, evaluations = [], []
 
     def evaluate(gan, where: str, images_seen: int) -> None:
-        t0 = time.perf_counter()
-        m = evaluate_images(gan.generate(z), dataset="mnist", data_dir=args.data_dir,
-                            metrics=("fcd", "dc"))
-        row = {"at": where, "images_seen": images_seen, "fcd": round(m["fcd"], 2),
-               "classifier_score": round(m["classifier_score"], 3), "classes_covered": m["classes_covered"],
-               "coverage": round(m["coverage"], 3), "num_samples": m["num_samples"],
-               "eval_seconds": round(time.perf_counter() - t0, 1)}
-        evaluations.append(row)
-        print(f"  {where}: {row}", flush=True)
-        return time.perf_counter() - t0
+        # With --set ema=D the EMA generator is scored too (it does not change training).
+        for averaged in ([False, True] if gan.ema_generator is not None else [False]):
+            t0 = time.perf_counter()
+            m = evaluate_images(gan.generate(z, averaged=averaged), dataset="mnist", data_dir=args.data_dir,
+                                metrics=("fcd", "dc"))
+            row = {"at": where, "generator": "ema" if averaged else "raw", "images_seen": images_seen,
+                   "fcd": round(m["fcd"], 2), "classifier_score": round(m["classifier_score"], 3),
+                   "classes_covered": m["classes_covered"], "coverage": round(m["coverage"], 3),
+                   "num_samples": m["num_samples"], "eval_seconds": round(time.perf_counter() - t0, 1)}
+            evaluations.append(row)
+            print(f"  {where}: {row}", flush=True)
 
     class Marks(Callback):
         def on_train_begin(self, gan, run, step, steps_per_epoch):
