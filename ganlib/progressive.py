@@ -89,7 +89,9 @@ paper's code (sqrt(2)/4 = the He constant of the 4x4 convolution it stands for) 
 alpha follows every step (the paper's code updates it every 4 minibatches); the gradient
 penalty's norm measured at the stage's resolution (above); no generator weight averaging by
 default (the paper samples from an exponential moving average, decay 0.999; the ``pggan`` preset
-offers it with ``ema=0.999``, off by default as in every preset, see ``ganlib.config``).
+offers it with ``ema=0.999``, off by default: with the preset's 120,000 images, seeds 0 and 1, the
+average scored FCD 63.1 and 65.1 against the raw generator's 70.8 and 61.7, in no consistent order,
+and trailed it at the end of every resolution; README, "Progressive growing").
 
 Training with these pieces in ganlib's loop (the ``pggan`` preset, resuming, the CLI) is
 :mod:`ganlib.growing`.
