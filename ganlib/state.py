@@ -33,7 +33,6 @@ from ganlib.runs import RunDir, load_config
 from ganlib.step import assign_each, make_train_step
 
 
-
 @dataclass
 class GAN:
     """The trainable state of a run: both networks, both optimizers, the noise generator, counters.
