@@ -25,6 +25,7 @@ from ganlib.config import (
     get_config,
 )
 from ganlib.data import DATA_DIR_ENV, DATASETS
+from ganlib.errors import DivergenceError
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
@@ -545,7 +546,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ganlib.loop import DivergenceError
 
     try:
         return args.handler(args)

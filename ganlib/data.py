@@ -33,6 +33,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ganlib.errors import IDXError
+
 DATASETS = ("mnist", "fashion_mnist")
 SPLITS = ("train", "test")
 DATA_DIR_ENV = "GANLIB_DATA_DIR"
@@ -46,10 +48,6 @@ _FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-
-
-class IDXError(ValueError):
-    """An IDX file is missing, truncated or not the kind of file expected."""
 
 
 class Dataset(NamedTuple):

@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganlib.config import TrainConfig
+from ganlib.errors import DivergenceError
 from ganlib.data import NUM_CLASSES, check_images, load_dataset, make_pipeline
 from ganlib.distribute import config_for_strategy
 from ganlib.runs import RunDir, prepare_run_dir, read_csv, write_csv
@@ -46,9 +47,6 @@ class _EpochHookCallback(Callback):
     def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> dict[str, float] | None:
         return self.hook(gan, row)
 
-
-class DivergenceError(RuntimeError):
-    """A loss became NaN or infinite; training stopped and the last good checkpoint was kept."""
 
 
 def train(

@@ -30,10 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from ganlib.config import RESUMABLE_CHANGES, TrainConfig
-
-
-class RunDirError(ValueError):
-    """The output directory holds another run, is not a ganlib run, or cannot be written."""
+from ganlib.errors import RunDirError
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], Any]) -> Path:

@@ -196,6 +196,22 @@ class GAN:
             raise ValueError(f"Expected class labels in 0..{NUM_CLASSES - 1}. Received: labels={bad[:5].tolist()}")
         return tf.convert_to_tensor(y, tf.int32)
 
+    def evaluation_samples(self, num_samples: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+        """Images to measure sample quality on, and the classes they were asked for (None when unconditional).
+
+        Unconditional: ``generate(z)`` for ``z ~ N(0, I)`` drawn by ``numpy.random.default_rng(seed)``.
+        Conditional: ``max(1, num_samples // 10)`` samples of every class (:func:`ganlib.conditional.sample_classes`).
+
+        Returns:
+            ``(images, labels)``: float32 ``[N, 28, 28, 1]`` in [-1, 1] and int ``[N]`` or None.
+        """
+        if self.config.conditional:
+            from ganlib.conditional import sample_classes
+
+            return sample_classes(self, max(1, num_samples // NUM_CLASSES), seed=seed)
+        z = np.random.default_rng(seed).standard_normal((num_samples, self.config.latent_dim)).astype(np.float32)
+        return self.generate(z), None
+
     @property
     def grid_columns(self) -> int:
         """Columns of the fixed sample grid: ``sqrt(num_samples)``."""
