@@ -52,9 +52,7 @@ def sample_classes(gan: GAN, per_class: int, *, seed: int = 0) -> tuple[np.ndarr
         raise ValueError(f"per_class must be a positive integer. Received: per_class={per_class!r}")
     if not gan.config.conditional:
         raise ValueError("Expected a conditional GAN (trained with conditional=True). Received an unconditional one.")
-    labels = np.repeat(np.arange(NUM_CLASSES), per_class)
-    z = np.random.default_rng(seed).standard_normal((len(labels), gan.config.latent_dim)).astype(np.float32)
-    return gan.generate(z, labels=labels), labels
+    return gan.evaluation_samples(NUM_CLASSES * int(per_class), seed=seed)
 
 
 def class_accuracy(

@@ -205,12 +205,12 @@ class GAN:
         Returns:
             ``(images, labels)``: float32 ``[N, 28, 28, 1]`` in [-1, 1] and int ``[N]`` or None.
         """
-        if self.config.conditional:
-            from ganlib.conditional import sample_classes
-
-            return sample_classes(self, max(1, num_samples // NUM_CLASSES), seed=seed)
+        labels = None
+        if self.config.conditional:  # the classes in turn: per_class zeros, then ones, and so on
+            labels = np.repeat(np.arange(NUM_CLASSES), max(1, num_samples // NUM_CLASSES))
+            num_samples = len(labels)
         z = np.random.default_rng(seed).standard_normal((num_samples, self.config.latent_dim)).astype(np.float32)
-        return self.generate(z), None
+        return self.generate(z, labels=labels), labels
 
     @property
     def grid_columns(self) -> int:
