@@ -25,7 +25,7 @@ from ganlib.config import (
     get_config,
 )
 from ganlib.data import DATA_DIR_ENV, DATASETS
-from ganlib.errors import DivergenceError
+from ganlib.errors import DataError, DivergenceError
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
@@ -552,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DivergenceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
-    except (FileNotFoundError, RuntimeError) as err:
+    except (DataError, FileNotFoundError, RuntimeError) as err:  # DataError before ValueError: it is one
         print(f"error: {err}", file=sys.stderr)
         return 1
     except ValueError as err:

@@ -40,6 +40,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], Any]) -> Path:
         path: the final file; its parent folders are created.
         write: writes the whole file at the temporary path it is given.
 
+    The file gets the mode an ordinary ``open(path, "w")`` would give it (``0o666`` less the umask),
+    not the ``0o600`` of the temporary file, so a GIF or a grid can be shared as any other file.
+
     Returns:
         ``path`` as a Path.
     """
@@ -49,11 +52,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], Any]) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it: put it back at once
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -207,7 +207,9 @@ def save_animation(
         frames: PNG files or uint8 arrays ``[H, W]`` (grey) / ``[H, W, 3|4]`` of equal size, in display order.
         path: the file to write; its suffix chooses the format: ``.gif`` or ``.mp4``.
         fps: frames per second, > 0.
-        loop: how many times a GIF plays; 0 loops forever (an MP4 plays once).
+        loop: how many times a GIF plays; 0 loops forever (an MP4 plays once). The GIF's NETSCAPE2.0 block
+            counts the repetitions after the first play, so ``loop = k > 1`` is written as ``k - 1`` and
+            ``loop = 1`` (play once) as no block at all, which every browser plays once.
         hold_last: seconds the last frame stays on screen (at least one frame's time), so the end result is visible.
         scale: resize factor of every frame, > 0 (integers keep pixels sharp).
         grey_levels: tones of a greyscale GIF, 2..256 (None: 256); colour frames and MP4s are not rounded.
@@ -256,8 +258,9 @@ def save_animation(
     durations: float | list[float] = [frame_ms] * (len(images) - 1) + [max(frame_ms, 1000.0 * hold_last)]
     if len(images) == 1:
         durations = durations[0]  # Pillow takes a list only for several frames
+    repeats = {} if loop == 1 else {"loop": 0 if loop == 0 else loop - 1}
     return atomic_write(
-        path, lambda tmp: iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, loop=loop)
+        path, lambda tmp: iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, **repeats)
     )
 
 

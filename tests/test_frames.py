@@ -95,7 +95,7 @@ def test_animation_options(tmp_path):
     gif = save_animation(frames, tmp_path / "a.gif", fps=5, loop=2, hold_last=1.5, scale=2)
     assert iio.imread(gif, index=None).shape[:3] == (3, 40, 60)
     durations = [iio.immeta(gif, index=i)["duration"] for i in range(3)]
-    assert durations == [200, 200, 1500] and iio.immeta(gif, index=0)["loop"] == 2
+    assert durations == [200, 200, 1500] and iio.immeta(gif, index=0)["loop"] == 1  # plays twice: one repetition
     mp4 = save_animation(frames, tmp_path / "a.mp4", fps=5, hold_last=1.0)
     assert mp4.read_bytes()[4:8] == b"ftyp"  # an MP4 container
     with pytest.raises(ValueError, match=r"Expected a .gif or .mp4 file name. Received: path=.*a.png"):
