@@ -292,7 +292,8 @@ def test_the_metrics_package_has_no_import_cycle_and_knows_nothing_of_training()
                 found |= {a.name for a in node.names if a.name.startswith("ganlib")}
         graph[path.stem] = found
     assert not {"ganlib.train", "ganlib.loop", "ganlib.state"} & set().union(*graph.values())
-    inside = {name: {m.rsplit(".", 1)[1] for m in mods if m.startswith("ganlib.metrics.")} for name, mods in graph.items()}
+    inside = {name: {m.rsplit(".", 1)[1] for m in mods if m.startswith("ganlib.metrics.")}
+              for name, mods in graph.items()}
     done: set[str] = set()
 
     def visit(node: str, stack: tuple[str, ...]) -> None:

@@ -38,13 +38,35 @@ WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 
 
 def weights_path(dataset: str, weights_dir: str | os.PathLike | None = None) -> Path:
-    """The classifier weights file of a data set: ``ganlib/weights/<dataset>_classifier.weights.h5``."""
+    """The classifier weights file of a data set: ``ganlib/weights/<dataset>_classifier.weights.h5``.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        weights_dir: folder of the weights; defaults to ``ganlib/weights``.
+
+    Returns:
+        The path (which need not exist).
+
+    Raises:
+        ValueError: unknown data set.
+    """
     _check_dataset(dataset)
     return Path(weights_dir or WEIGHTS_DIR) / f"{dataset}_classifier.weights.h5"
 
 
 def info_path(dataset: str, weights_dir: str | os.PathLike | None = None) -> Path:
-    """The JSON next to the weights: data set, test accuracy, epochs, seed and the command that trained them."""
+    """The JSON next to the weights: data set, test accuracy, epochs, seed and the command that trained them.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        weights_dir: folder of the weights; defaults to ``ganlib/weights``.
+
+    Returns:
+        ``<weights_dir>/<dataset>_classifier.json`` (which need not exist).
+
+    Raises:
+        ValueError: unknown data set.
+    """
     return weights_path(dataset, weights_dir).with_name(f"{dataset}_classifier.json")
 
 
@@ -103,6 +125,13 @@ def load_classifier(dataset: str = "mnist", *, weights_dir: str | os.PathLike | 
 
 def classifier_info(dataset: str = "mnist", *, weights_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """What the shipped weights of a data set reached: ``dataset``, ``test_accuracy``, ``epochs``, ``seed``, ``command``...
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        weights_dir: see :func:`load_classifier`.
+
+    Returns:
+        The record written by ``scripts/train_classifier.py``; ``test_accuracy`` is a fraction in [0, 1].
 
     Raises:
         ValueError: unknown data set.
@@ -166,7 +195,7 @@ def classify(
         ``(features, logits)``: float64 ``[N, 128]`` (ReLU outputs, >= 0) and float32 ``[N, 10]``.
 
     Raises:
-        ValueError: bad images (see :func:`check_images`), unknown data set, ``batch_size`` < 1.
+        ValueError: bad images (see :func:`ganlib.data.check_images`), unknown data set, ``batch_size`` < 1.
         FileNotFoundError: the weights are missing.
     """
     images = check_images(images)
@@ -182,4 +211,7 @@ def classify(
     return np.concatenate(features).astype(np.float64), np.concatenate(logits)
 
 
-__all__ = ["FEATURE_DIM", "FEATURE_LAYER", "WEIGHTS_DIR", "build_classifier", "classifier_info", "classify", "info_path", "load_classifier", "weights_path"]
+__all__ = [
+    "FEATURE_DIM", "FEATURE_LAYER", "WEIGHTS_DIR", "build_classifier", "classifier_info", "classify", "info_path",
+    "load_classifier", "weights_path",
+]

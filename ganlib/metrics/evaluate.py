@@ -75,15 +75,17 @@ def evaluate_images(
     Inception-based numbers (FID, KID, precision/recall of papers). ``metrics`` selects groups
     (default: ``"fcd"`` only; ``"all"`` for every group):
 
-    * ``"fcd"``: FCD, classifier score and mode coverage (:func:`frechet_distance`,
-      :func:`classifier_score`, :func:`mode_coverage`); one forward pass, cheap.
-    * ``"pr"``: improved precision and recall, k = 3 (:func:`precision_recall`).
-    * ``"dc"``: density and coverage, k = 5 (:func:`density_coverage`).
-    * ``"kid"``: KID, mean and standard deviation over 100 subsets of 1,000 (:func:`kernel_distance`).
+    * ``"fcd"``: FCD, classifier score and mode coverage
+      (:func:`ganlib.metrics.fidelity.frechet_distance`, :func:`ganlib.metrics.fidelity.classifier_score`,
+      :func:`ganlib.metrics.fidelity.mode_coverage`); one forward pass, cheap.
+    * ``"pr"``: improved precision and recall, k = 3 (:func:`ganlib.metrics.manifold.precision_recall`).
+    * ``"dc"``: density and coverage, k = 5 (:func:`ganlib.metrics.manifold.density_coverage`).
+    * ``"kid"``: KID, mean and standard deviation over 100 subsets of 1,000
+      (:func:`ganlib.metrics.kid.kernel_distance`).
     * ``"memorisation"``: the first ``memorisation_samples`` images and as many held-out test
-      images searched against every training image (:func:`memorisation_check`), summarised in
-      pixel space (:func:`memorisation_summary`). The slowest group: the first call of a process
-      classifies the 60,000 training images.
+      images searched against every training image (:func:`ganlib.metrics.memorisation.memorisation_check`),
+      summarised in pixel space (:func:`ganlib.metrics.memorisation.memorisation_summary`). The slowest
+      group: the first call of a process classifies the 60,000 training images.
 
     Example:
         >>> noise = np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)).astype("float32")  # doctest: +SKIP
@@ -98,9 +100,9 @@ def evaluate_images(
         data_dir: offline data directory for the test (and training) split.
         metrics: metric groups to compute, any of :data:`METRICS`, or ``"all"``; default ``("fcd",)``, the
             cheap figures (``python -m ganlib evaluate`` computes all by default).
-        coverage_threshold: see :func:`mode_coverage`.
+        coverage_threshold: see :func:`ganlib.metrics.fidelity.mode_coverage`.
         memorisation_samples: images (and test images) searched by the memorisation check, >= 1.
-        weights_dir: see :func:`load_classifier`.
+        weights_dir: see :func:`ganlib.metrics.classifier.load_classifier`.
 
     Returns:
         A JSON-serialisable dict with ``num_samples``, ``dataset``, ``metrics`` (the groups computed) and
@@ -124,7 +126,7 @@ def evaluate_images(
         and ``timings``: wall seconds of each part (``test_split``, ``classify`` and each group computed).
 
     Raises:
-        ValueError: bad images (see :func:`check_images`), too few of them, unknown data set or metric.
+        ValueError: bad images (see :func:`ganlib.data.check_images`), too few of them, unknown data set or metric.
         FileNotFoundError, RuntimeError: the data or the weights cannot be found.
 
     References:
@@ -411,4 +413,7 @@ def evaluate_run(
     return result, images
 
 
-__all__ = ["DEFAULT_METRICS", "DEFAULT_NUM_SAMPLES", "MEMORISATION_SAMPLES", "METRICS", "Generates", "TrainedGAN", "evaluate_generator", "evaluate_images", "evaluate_run", "sample_images"]
+__all__ = [
+    "DEFAULT_METRICS", "DEFAULT_NUM_SAMPLES", "MEMORISATION_SAMPLES", "METRICS", "Generates", "TrainedGAN",
+    "evaluate_generator", "evaluate_images", "evaluate_run", "sample_images",
+]

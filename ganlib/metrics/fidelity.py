@@ -235,4 +235,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-__all__ = ["DEFAULT_COVERAGE_THRESHOLD", "FeatureStatistics", "ModeCoverage", "classifier_score", "feature_statistics", "frechet_distance", "mode_coverage"]
+__all__ = [
+    "DEFAULT_COVERAGE_THRESHOLD", "FeatureStatistics", "ModeCoverage", "classifier_score", "feature_statistics",
+    "frechet_distance", "mode_coverage",
+]

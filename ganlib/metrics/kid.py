@@ -125,8 +125,8 @@ def kernel_distance(
     that classifier**, like FCD. Lower is better; about 0 for two samples of one distribution.
 
     Defaults: 100 subsets of 1,000 (see ``KID_SUBSETS``): each subset estimate is unbiased,
-    so the subset size changes the spread, not the expectation; 100 of them cost about a
-    second for 128-d features on 2 CPU cores. ``subset_size`` is capped at the smaller set.
+    so the subset size changes the spread, not the expectation. Their cost, which set the
+    default: see benchmarks/README.md. ``subset_size`` is capped at the smaller set.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -166,4 +166,6 @@ def kernel_distance(
     return KernelDistance(float(estimates.mean()), std, int(num_subsets), size)
 
 
-__all__ = ["KID_SUBSETS", "KID_SUBSET_SIZE", "KernelDistance", "kernel_distance", "polynomial_mmd2"]
+__all__ = [
+    "KID_SUBSETS", "KID_SUBSET_SIZE", "KernelDistance", "kernel_distance", "polynomial_mmd2",
+]

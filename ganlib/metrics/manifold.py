@@ -189,4 +189,7 @@ def _density_coverage(hits: dict[str, np.ndarray], squared_radii: np.ndarray, k:
     return DensityCoverage(density, float(np.mean(hits["nearest_fake"] <= squared_radii)), k)
 
 
-__all__ = ["DENSITY_COVERAGE_K", "PRECISION_RECALL_K", "DensityCoverage", "PrecisionRecall", "density_coverage", "precision_recall"]
+__all__ = [
+    "DENSITY_COVERAGE_K", "PRECISION_RECALL_K", "DensityCoverage", "PrecisionRecall", "density_coverage",
+    "precision_recall",
+]

@@ -107,8 +107,8 @@ class MemorisationCheck(NamedTuple):
     """Nearest training images of generated samples and of held-out test images, in two spaces.
 
     Attributes:
-        pixels: :class:`NearestNeighbours` of the samples among the training images, as flattened
-            pixels in [-1, 1] (784-d).
+        pixels: :class:`ganlib.metrics.neighbours.NearestNeighbours` of the samples among the training
+            images, as flattened pixels in [-1, 1] (784-d).
         features: the same in the classifier's 128-d feature space.
         test_pixels: ``[M]`` nearest-training distances of M held-out test images, in pixels.
         test_features: the same in feature space.
@@ -140,7 +140,7 @@ def memorisation_check(
     Args:
         images: float ``[N, 28, 28, 1]`` in [-1, 1], N >= 1.
         dataset: the data set the images imitate.
-        data_dir, weights_dir: see :func:`evaluate_images`.
+        data_dir, weights_dir: see :func:`ganlib.metrics.evaluate.evaluate_images`.
         num_test: held-out test images to compare with, >= 1 (capped at the test split's size).
         features: the images' classifier features ``[N, 128]`` if already computed.
 
@@ -202,4 +202,7 @@ def _memorisation_results(check: MemorisationCheck) -> dict[str, Any]:
     }
 
 
-__all__ = ["MEMORISATION_FLAG_SHARE", "MEMORISATION_PERCENTILE", "MEMORISATION_SAMPLES", "MemorisationCheck", "MemorisationSummary", "memorisation_check", "memorisation_summary"]
+__all__ = [
+    "MEMORISATION_FLAG_SHARE", "MEMORISATION_PERCENTILE", "MEMORISATION_SAMPLES", "MemorisationCheck",
+    "MemorisationSummary", "memorisation_check", "memorisation_summary",
+]

@@ -74,8 +74,8 @@ def nearest_neighbours(queries: np.ndarray, references: np.ndarray) -> NearestNe
     """Nearest reference row (Euclidean) of every query row, in blocks so that N x M never sits in memory.
 
     The search computes ``||q - r||^2 = ||q||^2 + ||r||^2 - 2 q.r`` in float32 (one matrix
-    product per block, about 3x faster than float64 on a CPU); the distance to the neighbour
-    found is then recomputed exactly in float64. Two references whose squared distances
+    product per block); the distance to the neighbour found is then recomputed exactly in float64.
+    Why float32 for the search: see benchmarks/README.md. Two references whose squared distances
     differ by less than float32 rounding (about 1e-7 relative) may swap; either is a nearest
     neighbour to that precision.
 
@@ -154,4 +154,6 @@ def _squared_radii(f: np.ndarray, ks: tuple[int, ...]) -> dict[int, np.ndarray]:
     return radii
 
 
-__all__ = ["NearestNeighbours", "knn_radii", "nearest_neighbours"]
+__all__ = [
+    "NearestNeighbours", "knn_radii", "nearest_neighbours",
+]

@@ -1,8 +1,8 @@
 """The real sets: the test split (every metric's real set) and the training split (memorisation), cached.
 
 Every metric compares generated images with the data set's TEST split through the shipped
-classifier; the memorisation check also searches the TRAINING split. Computing those takes
-seconds to minutes, and they are the same at every evaluation, so they are cached per
+classifier; the memorisation check also searches the TRAINING split. Computing those means
+classifying up to 60,000 images, and they are the same at every evaluation, so they are cached per
 (data set, resolved data directory, resolved weights directory) for the life of the process:
 
 * :func:`reference_features`: the test split's features, float64 ``[M, 128]`` (M = 10,000 for
@@ -55,7 +55,7 @@ def reference_features(
     Args:
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
         data_dir: offline data directory (see :func:`ganlib.data.load_dataset`).
-        weights_dir: see :func:`load_classifier`.
+        weights_dir: see :func:`ganlib.metrics.classifier.load_classifier`.
 
     Returns:
         float64 ``[M, 128]`` (M = 10,000 for MNIST), read-only: the cached array itself.
@@ -78,10 +78,10 @@ def reference_statistics(
     Args:
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
         data_dir: offline data directory (see :func:`ganlib.data.load_dataset`).
-        weights_dir: see :func:`load_classifier`.
+        weights_dir: see :func:`ganlib.metrics.classifier.load_classifier`.
 
     Returns:
-        :class:`FeatureStatistics` of all test images (10,000 for MNIST).
+        :class:`ganlib.metrics.fidelity.FeatureStatistics` of all test images (10,000 for MNIST).
 
     Raises:
         ValueError: unknown data set.
@@ -144,11 +144,26 @@ def training_images(
     data_dir: str | os.PathLike | None = None,
     weights_dir: str | os.PathLike | None = None,
 ) -> np.ndarray:
-    """The training images that :func:`memorisation_check` searches (``[N, 28, 28, 1]`` in [-1, 1], cached).
+    """The training images that :func:`ganlib.metrics.memorisation.memorisation_check` searches, cached.
 
     Index them with ``MemorisationCheck.pixels.indices`` or ``.features.indices``.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        data_dir: offline data directory (see :func:`ganlib.data.load_dataset`).
+        weights_dir: see :func:`ganlib.metrics.classifier.load_classifier` (the cache also holds the
+            images' features under that classifier).
+
+    Returns:
+        float32 ``[N, 28, 28, 1]`` in [-1, 1] (N = 60,000 for MNIST): the cached array itself.
+
+    Raises:
+        ValueError: unknown data set.
+        FileNotFoundError, RuntimeError: the data or the weights cannot be found.
     """
     return _training_split(*_cache_key(dataset, data_dir, weights_dir)).images
 
 
-__all__ = ["reference_features", "reference_statistics", "training_images"]
+__all__ = [
+    "reference_features", "reference_statistics", "training_images",
+]
