@@ -130,7 +130,7 @@ def test_bad_arguments_are_refused():
 def test_classifier_computes_in_float32_under_a_mixed_precision_policy():
     import keras
 
-    from ganlib import metrics
+    from ganlib.metrics import classifier as metrics  # the module that holds the classifier's cache
 
     previous = keras.config.dtype_policy()
     metrics._classifier.cache_clear()
@@ -249,6 +249,70 @@ def test_evaluate_command_writes_metrics_json(tmp_path, tiny_config, tiny_images
     early = json.loads((tmp_path / "m1.json").read_text())
     assert early["epoch"] == 1 and early["checkpoint"].endswith("ckpt-1") and early["metrics"] == ["fcd", "kid"]
     assert "precision" not in early and not (tmp_path / "nearest_neighbours.png").exists()
+
+
+@pytest.mark.parametrize("conditional", [False, True], ids=["unconditional", "conditional"])
+def test_evaluate_run_reports_the_run_and_matches_evaluate_images(conditional, fake_data_dir):
+    from ganlib.config import get_config
+    from ganlib.metrics import evaluate_run
+    from ganlib.state import build_gan
+
+    gan = build_gan(get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8, conditional=conditional))
+    result, images = evaluate_run(gan, num_samples=20, seed=3, metrics=("fcd",), data_dir=fake_data_dir)
+    assert images.shape == (20, 28, 28, 1) and result["num_samples"] == 20 and result["metrics"] == ["fcd"]
+    assert list(result["timings"])[0] == "generate" and set(result["timings"]) >= {"classify", "fcd"}
+    assert result["seed"] == 3 and result["epoch"] == 0 and result["checkpoint"] is None
+    assert result["preset"] == "dcgan" and 0.99 <= result["classifier_test_accuracy"] <= 1
+    assert result["seconds"] >= 0 and round(result["seconds"], 1) == result["seconds"]
+    assert ("class_accuracy" in result) == conditional
+    if conditional:
+        assert 0 <= result["class_accuracy"] <= 1 and len(result["confusion"]) == 10
+        assert sum(map(sum, result["confusion"])) == 20 and set(result["per_class_accuracy"]) == set(range(10))
+    again, _ = gan.evaluation_samples(20, seed=3)
+    direct = evaluate_images(again, dataset="mnist", data_dir=fake_data_dir, metrics=("fcd",))
+    assert result["fcd"] == direct["fcd"] and result["classifier_score"] == direct["classifier_score"]
+    json.dumps(result)
+
+
+def test_the_metrics_package_has_no_import_cycle_and_knows_nothing_of_training():
+    # tests/test_layout.py walks the flat modules of ganlib/; this walks the modules of ganlib/metrics/.
+    import ast
+    from pathlib import Path
+
+    import ganlib.metrics
+
+    folder = Path(ganlib.metrics.__file__).parent
+    graph = {}
+    for path in folder.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ganlib"):
+                found |= {f"{node.module}.{a.name}" for a in node.names} if node.module == "ganlib" else {node.module}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("ganlib")}
+        graph[path.stem] = found
+    assert not {"ganlib.train", "ganlib.loop", "ganlib.state"} & set().union(*graph.values())
+    inside = {name: {m.rsplit(".", 1)[1] for m in mods if m.startswith("ganlib.metrics.")}
+              for name, mods in graph.items()}
+    done: set[str] = set()
+
+    def visit(node: str, stack: tuple[str, ...]) -> None:
+        assert node not in stack, " -> ".join((*stack, node))
+        if node not in done:
+            for nxt in sorted(inside[node]):
+                visit(nxt, (*stack, node))
+            done.add(node)
+
+    for name in sorted(inside):
+        visit(name, ())
+
+
+def test_importing_metrics_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import ganlib.metrics, sys; assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize(
