@@ -438,34 +438,16 @@ def _morph_label(position: float) -> str:
 
 def _evaluate(args: argparse.Namespace) -> int:
     import json
-    import time
 
-    from ganlib.metrics import classifier_info, evaluate_images, sample_images, training_images
+    from ganlib.metrics import evaluate_run, training_images
     from ganlib.runs import atomic_write_text
     from ganlib.state import load_run
 
     gan, run = load_run(args.run_dir)
     checkpoint = gan.restored_from
-    t0 = time.perf_counter()
-    if gan.config.conditional:  # every class equally often, and how often each is drawn as asked
-        from ganlib.conditional import class_accuracy, sample_classes
-
-        images, labels = sample_classes(gan, max(1, args.num_samples // 10), seed=args.seed)
-    else:
-        images, labels = sample_images(gan.generate, num_samples=args.num_samples, seed=args.seed,
-                                       latent_dim=gan.config.latent_dim), None
-    generate_seconds = time.perf_counter() - t0
-    metrics = evaluate_images(images, dataset=gan.config.dataset, data_dir=args.data_dir, metrics=args.metrics,
-                              memorisation_samples=args.memorisation_samples)
-    if labels is not None:
-        accuracy = class_accuracy(images, labels, dataset=gan.config.dataset)
-        metrics.update(class_accuracy=accuracy["accuracy"], per_class_accuracy=accuracy["per_class"],
-                       confusion=accuracy["confusion"])
-    info = classifier_info(gan.config.dataset)
-    metrics["timings"] = {"generate": round(generate_seconds, 2), **metrics["timings"]}
-    metrics.update(seed=args.seed, epoch=int(gan.epoch.numpy()), run_dir=str(run.root), checkpoint=checkpoint,
-                   preset=gan.config.preset, classifier_test_accuracy=info["test_accuracy"],
-                   seconds=round(time.perf_counter() - t0, 1))
+    metrics, images = evaluate_run(gan, num_samples=args.num_samples, seed=args.seed, metrics=args.metrics,
+                                   data_dir=args.data_dir, memorisation_samples=args.memorisation_samples)
+    metrics["run_dir"] = str(run.root)
     out = args.out if args.out is not None else run.root / "metrics.json"
     written = [out]
     if "memorisation" in metrics["metrics"]:

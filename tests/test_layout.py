@@ -23,8 +23,18 @@ def _imports(path: Path) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    modules = {f"ganlib.{p.stem}": p for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__")}
-    return {name: {m for m in _imports(path) if m in modules and m != name} for name, path in modules.items()}
+    """Flat modules and packages (a package counts as one node: the imports of all its modules, its own left out)."""
+    modules = {f"ganlib.{p.stem}": [p] for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    modules |= {f"ganlib.{d.name}": sorted(d.rglob("*.py")) for d in PACKAGE.iterdir() if (d / "__init__.py").is_file()}
+
+    def node(module: str) -> str | None:
+        return next((n for n in modules if module == n or module.startswith(n + ".")), None)
+
+    graph = {}
+    for name, paths in modules.items():
+        found = {node(m) for p in paths for m in _imports(p)}
+        graph[name] = {n for n in found if n is not None and n != name}
+    return graph
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -360,7 +360,7 @@ def evaluate_run(
 
     The images are ``gan.evaluation_samples(num_samples, seed=seed)``: ``num_samples`` images
     from seeded ``z`` for an unconditional GAN; ``max(1, num_samples // 10)`` of every class for a
-    conditional one, whose class accuracy (:func:`ganlib.conditional.class_accuracy`: how often
+    conditional one, whose class accuracy (:func:`ganlib.metrics.class_accuracy.class_accuracy`: how often
     the classifier agrees with the class asked for) is reported too. Every metric group is
     computed by default, as ``python -m ganlib evaluate`` does.
 
@@ -401,7 +401,7 @@ def evaluate_run(
     result = evaluate_images(images, dataset=dataset, data_dir=data_dir, metrics=metrics,
                              memorisation_samples=memorisation_samples, weights_dir=weights_dir)
     if labels is not None:
-        from ganlib.conditional import class_accuracy  # lazily: ganlib.conditional builds on ganlib.state
+        from ganlib.metrics.class_accuracy import class_accuracy
 
         accuracy = class_accuracy(images, labels, dataset=dataset, weights_dir=weights_dir)
         result.update(class_accuracy=accuracy["accuracy"], per_class_accuracy=accuracy["per_class"],

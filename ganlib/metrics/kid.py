@@ -126,7 +126,7 @@ def kernel_distance(
 
     Defaults: 100 subsets of 1,000 (see ``KID_SUBSETS``): each subset estimate is unbiased,
     so the subset size changes the spread, not the expectation. Their cost, which set the
-    default: see benchmarks/README.md. ``subset_size`` is capped at the smaller set.
+    default: see the comment at ``KID_SUBSETS``. ``subset_size`` is capped at the smaller set.
 
     Example:
         >>> rng = np.random.default_rng(0)

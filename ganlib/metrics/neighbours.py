@@ -75,7 +75,7 @@ def nearest_neighbours(queries: np.ndarray, references: np.ndarray) -> NearestNe
 
     The search computes ``||q - r||^2 = ||q||^2 + ||r||^2 - 2 q.r`` in float32 (one matrix
     product per block); the distance to the neighbour found is then recomputed exactly in float64.
-    Why float32 for the search: see benchmarks/README.md. Two references whose squared distances
+    Why float32 for the search: see ``_squared_distances``. Two references whose squared distances
     differ by less than float32 rounding (about 1e-7 relative) may swap; either is a nearest
     neighbour to that precision.
 
