@@ -252,7 +252,9 @@ def class_labels(labels: Any, n: int, *, num_classes: int = 10, conditional: boo
                          "train with conditional=True, or --conditional, to ask for classes")
     y = np.asarray(labels)
     if y.shape != (n,):
-        raise CheckError(f"{name}.shape", f"[{n}], one class label per {per}", list(y.shape))
+        err = CheckError(f"{name}.shape", f"[{n}]", list(y.shape))
+        err.args = (f"{name} must be one class label per {per}, shape [{n}]. Received: {name}.shape={list(y.shape)}",)
+        raise err
     if n and not np.issubdtype(y.dtype, np.integer):
         raise CheckError(f"{name}.dtype", f"an integer type (class labels in {classes})", _Raw(y.dtype))
     if n and (y.min() < 0 or y.max() >= num_classes):
