@@ -2,6 +2,10 @@
 
 Exit status: 0 on success, 2 for wrong arguments or bad input (with the usage
 message), 1 when data cannot be found or loaded, 3 when training diverged.
+
+Parsing and ``train --help`` import no TensorFlow: the handlers import the library lazily, and ``gif``
+needs none of it. The train command's run-settings flags are generated from the :class:`TrainConfig`
+field metadata (:func:`ganlib.config._field`): a new field with a ``flag`` gets its flag here unedited.
 """
 
 from __future__ import annotations
@@ -11,23 +15,26 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from ganlib.config import (
-    D_LABEL_INPUTS,
-    DISCRIMINATOR_LOSS_NAMES,
-    G_LABEL_INPUTS,
-    GENERATOR_LOSS_NAMES,
-    OPTIMIZERS,
-    PRECISIONS,
-    PRESETS,
-    TrainConfig,
-    get_config,
-)
-from ganlib.data import DATA_DIR_ENV, DATASETS
+from ganlib import checks
+from ganlib.checks import argparse_type
+from ganlib.config import PRESETS, TrainConfig, get_config
+from ganlib.data import DATA_DIR_ENV
 from ganlib.errors import DataError, DivergenceError
 
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+COMMANDS = ("train", "sample", "gif", "interpolate", "evaluate", "export")
+
+# TrainConfig fields without a flag: the preset has its own, and the loop sets num_replicas from --strategy.
+# Listed, not derived from the metadata, so that a new field without a flag fails tests/test_cli.py.
+NO_FLAG_FIELDS = frozenset({"preset", "num_replicas"})
+
+# The config-field metadata keys that are not add_argument keywords (see ganlib.config._field).
+_METADATA_ONLY = ("help", "flag", "none_text")
+
+
+class _NoneText(str):
+    """The text a flag accepts for a field's None (``--clip-value none``), told apart from "flag not given"."""
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -39,41 +46,12 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _number(cast: type, minimum: float, *, inclusive: bool, expected: str):
-    """An argparse ``type`` that parses ``cast(text)`` and requires ``value >= minimum`` (``>`` unless inclusive)."""
-
-    def parse(text: str):
-        try:
-            value = cast(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, received {text!r}") from None
-        if not (value > minimum or (inclusive and value == minimum)):  # also refuses NaN
-            raise argparse.ArgumentTypeError(f"expected {expected}, received {value}")
-        return value
-
-    return parse
-
-
-_positive_int = _number(int, 1, inclusive=True, expected="a positive integer")
-_non_negative_int = _number(int, 0, inclusive=True, expected="an integer >= 0")
-_at_least_two = _number(int, 2, inclusive=True, expected="an integer >= 2 (a covariance needs 2 images)")
-_positive_float = _number(float, 0, inclusive=False, expected="a positive number")
-_non_negative_float = _number(float, 0, inclusive=True, expected="a number >= 0")
-_NO_CLIPPING = "none"
-
-
-def _unit_interval(text: str) -> float:
-    value = _non_negative_float(text)
-    if not value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), received {value}")
-    return value
-
-
-def _class_label(text: str) -> int:
-    value = _non_negative_int(text)
-    if value > 9:
-        raise argparse.ArgumentTypeError(f"expected a class in 0..9, received {value}")
-    return value
+_positive_int = argparse_type(checks.positive_int)
+_non_negative_int = argparse_type(checks.non_negative_int)
+_at_least_two = argparse_type(checks.int_at_least, minimum=2, note="a covariance needs 2 images")
+_positive_float = argparse_type(checks.positive_number, float)
+_non_negative_float = argparse_type(checks.non_negative_number, float)
+_class_label = argparse_type(checks.class_label)
 
 
 def _animation_options(parser: argparse.ArgumentParser, *, fps: float, hold: float) -> None:
@@ -84,27 +62,55 @@ def _animation_options(parser: argparse.ArgumentParser, *, fps: float, hold: flo
                         help="resize factor of every frame (integers keep pixels sharp)")
 
 
-def _clip_value(text: str) -> float | str:
-    return _NO_CLIPPING if text.strip().lower() == _NO_CLIPPING else _positive_float(text)
-
-
-def _preset_default(field: str) -> str:
-    values = {name: PRESETS[name].get(field, _DEFAULTS[field]) for name in PRESETS}
-    if field == "train_size":
+def _preset_default(field: dataclasses.Field) -> str:
+    """The ``default:`` text of a config flag: the field's value in every preset."""
+    if field.name == "train_size":
         return "all images"
+    values = {name: PRESETS[name].get(field.name, field.default) for name in PRESETS}
     if len(set(map(repr, values.values()))) == 1:
         return f"the preset's ({next(iter(values.values()))} for every preset)"
     return "the preset's (" + ", ".join(f"{k}: {v}" for k, v in values.items()) + ")"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m ganlib``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ganlib",
-        description="Train GANs on MNIST-style data, draw samples, build training GIFs and measure sample quality.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample,gif,interpolate,evaluate,export}")
+def _accepting_none_text(parse: Any, none_text: str) -> Any:
+    """An argparse type that returns a :class:`_NoneText` for ``none_text`` (any case) and ``parse(text)`` else."""
 
+    def parse_or_none(text: str) -> Any:
+        return _NoneText(none_text) if text.strip().lower() == none_text else parse(text)
+
+    parse_or_none.__name__ = getattr(parse, "__name__", "value")
+    return parse_or_none
+
+
+def add_config_arguments(group: argparse._ActionsContainer, config_class: type = TrainConfig) -> list[str]:
+    """Add a flag for every field of ``config_class`` whose metadata names one; returns their dests.
+
+    Each flag stores into the field's name with default None ("the preset's value"), so that a flag given
+    overrides the preset and no other does; its help is the field's ``help`` followed by the presets'
+    defaults. A field with a bool default becomes ``--flag/--no-flag``; ``none_text`` (``--clip-value
+    none``) stands for the field's None. The other metadata (``type``, ``choices``, ``nargs``, ``metavar``,
+    ``action``) goes to ``add_argument`` as it is.
+    """
+    dests = []
+    for field in dataclasses.fields(config_class):
+        meta = field.metadata
+        if "flag" not in meta:
+            continue
+        kwargs = {k: v for k, v in meta.items() if k not in _METADATA_ONLY}
+        if isinstance(field.default, bool):
+            kwargs.setdefault("action", argparse.BooleanOptionalAction)
+        if "none_text" in meta:
+            kwargs["type"] = _accepting_none_text(kwargs.get("type", str), meta["none_text"])
+        if "choices" in kwargs:
+            kwargs["choices"] = list(kwargs["choices"])
+        flags = (meta["flag"],) if isinstance(meta["flag"], str) else tuple(meta["flag"])
+        help_text = f"{meta['help']} (default: {_preset_default(field)})".replace("%", "%%")
+        group.add_argument(*flags, dest=field.name, default=None, help=help_text, **kwargs)
+        dests.append(field.name)
+    return dests
+
+
+def _add_train(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train",
         help="train a GAN; re-running on the same --out resumes from its last checkpoint",
@@ -119,80 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data-dir", default=None,
                    help=f"offline data directory holding DATASET/ with the four IDX .gz files "
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
-    # One flag per TrainConfig field (dest = the field's name; tests/test_cli.py checks that none is missing).
-    # Every default is None: "the preset's value", so that a flag given overrides the preset and no other does.
-    config = t.add_argument_group("run settings (TrainConfig fields; defaults are the preset's)")
-
-    def field(flag: str, dest: str, help: str, **kwargs) -> None:
-        config.add_argument(flag, dest=dest, default=None, help=f"{help} (default: {_preset_default(dest)})", **kwargs)
-
-    field("--dataset", "dataset", "training data set", choices=DATASETS)
-    field("--epochs", "epochs", "passes over the training data", type=_positive_int)
-    field("--batch-size", "batch_size", "real images per critic update (the noise batch matches it)",
-          type=_positive_int)
-    field("--train-size", "train_size", "use only the first N training images (None: all 60,000)", type=_positive_int)
-    field("--latent-dim", "latent_dim", "size of the latent vector z", type=_positive_int)
-    field("--seed", "seed", "seed of initial weights, fixed latent batch, data order and noise",
-          type=_non_negative_int)
-    field("--loss", "discriminator_loss", "discriminator/critic loss", choices=list(DISCRIMINATOR_LOSS_NAMES))
-    field("--generator-loss", "generator_loss", "generator loss", choices=list(GENERATOR_LOSS_NAMES))
-    field("--optimizer", "optimizer", "optimizer of both networks (one instance each)", choices=list(OPTIMIZERS))
-    field("--g-lr", "g_learning_rate", "generator learning rate", type=_positive_float)
-    field("--d-lr", "d_learning_rate", "discriminator/critic learning rate", type=_positive_float)
-    field("--beta-1", "beta_1", "Adam beta_1", type=_unit_interval)
-    field("--beta-2", "beta_2", "Adam beta_2", type=_unit_interval)
-    field("--n-critic", "n_critic", "critic updates per generator update, each on its own real batch",
-          type=_positive_int)
-    field("--simultaneous-update", "simultaneous_update",
-          "n_critic=1 only: both gradients from one forward pass instead of updating G after D",
-          action=argparse.BooleanOptionalAction)
-    field("--clip-value", "clip_value", "WGAN weight clipping bound c, or 'none' for no clipping",
-          type=_clip_value)
-    field("--gp-weight", "gp_weight", "gradient-penalty weight lambda (0: none)", type=_non_negative_float)
-    field("--g-filters", "g_filters", "width of the generator (channels of its last hidden layer)",
-          type=_positive_int)
-    field("--d-filters", "d_filters", "width of the discriminator (channels of its first layer)",
-          type=_positive_int)
-    field("--d-batch-norm", "d_batch_norm", "batch normalization in the discriminator (off for a penalty)",
-          action=argparse.BooleanOptionalAction)
-    field("--spectral-norm", "spectral_norm", "spectral normalization of every discriminator layer (needs "
-          "--no-d-batch-norm)", action=argparse.BooleanOptionalAction)
-    field("--real-label", "real_label", "one-sided label smoothing: target of real images in the minimax "
-          "discriminator loss, in (0, 1]", type=_positive_float)
-    field("--num-samples", "num_samples", "images in each epoch's fixed-z sample grid (a square number)",
-          type=_positive_int)
-    field("--ema", "ema", "decay of an exponential moving average of the generator's weights (0: none); grids, "
-          "GIF, sample and evaluate then use the averaged generator", type=_unit_interval)
-    field("--eval-every", "eval_every", "every K epochs, add FCD, classifier score and classes covered to "
-          "history.csv (0: never; see 'evaluate')", type=_non_negative_int)
-    field("--eval-samples", "eval_samples", "generated images per evaluation (FCD is only comparable at equal "
-          "counts)", type=_at_least_two)
-    field("--precision", "precision", "mixed_float16 (GPUs, with loss scaling) or mixed_bfloat16 (TPUs): "
-          "float16/bfloat16 computations, float32 weights (see benchmarks/README.md for a CPU)",
-          choices=list(PRECISIONS))
-    field("--conditional", "conditional", "class-conditional networks: ask for a digit with 'sample --digit', "
-          "morph between classes with 'interpolate --morph'", action=argparse.BooleanOptionalAction)
-    field("--g-label-input", "g_label_input", "conditional generator: a learned label embedding or the one-hot "
-          "label, concatenated to z", choices=list(G_LABEL_INPUTS))
-    field("--d-label-input", "d_label_input", "conditional discriminator: projection (Miyato & Koyama 2018) or "
-          "one-hot label maps concatenated to the image", choices=list(D_LABEL_INPUTS))
-    field("--frames-per-decade", "frames_per_decade", "training-GIF frames per factor of 10 in step + "
-          "--frame-offset, from step 0 (0: none; then one frame per epoch unless --frame-every)",
-          type=_non_negative_int)
-    field("--frame-offset", "frame_offset", "steps added before the logarithm of the frame schedule: the first "
-          "frames are about offset * 2.3 / frames-per-decade steps apart (0: pure log spacing)", type=_non_negative_int)
-    field("--frame-every", "frame_every", "also a training-GIF frame every K steps (0: never)",
-          type=_non_negative_int)
-    field("--drift-weight", "drift_weight", "epsilon_drift: weight of mean[D(x)^2] added to a Wasserstein critic's "
-          "loss (Karras et al. 2018: 0.001; 0: none)", type=_non_negative_float)
-    field("--progressive", "progressive", "grow both networks 7x7 -> 14x14 -> 28x28 (progressive growing, see "
-          "ganlib.growing; --preset pggan)", action=argparse.BooleanOptionalAction)
-    field("--stabilize-images", "stabilize_images", "progressive: real images shown at alpha 1 at 7x7, 14x14 and "
-          "28x28", type=_non_negative_int, nargs=3, metavar=("N7", "N14", "N28"))
-    field("--fade-images", "fade_images", "progressive: real images shown while 14x14 and 28x28 fade in",
-          type=_non_negative_int, nargs=2, metavar=("N14", "N28"))
-    field("--stage-batch-sizes", "stage_batch_sizes", "progressive: real images per critic update at 7x7, 14x14 "
-          "and 28x28", type=_positive_int, nargs=3, metavar=("B7", "B14", "B28"))
+    # One flag per TrainConfig field, from its metadata (tests/test_cli.py checks that none is missing).
+    add_config_arguments(t.add_argument_group("run settings (TrainConfig fields; defaults are the preset's)"))
     t.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second of the training GIF")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")
@@ -211,7 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="hide the per-epoch progress bar")
     t.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
                    help="write TensorBoard event files to OUT/tensorboard (view with: tensorboard --logdir runs)")
+    t.set_defaults(handler=_train, subparser=t)
+    return t
 
+
+def _add_sample(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     s = sub.add_parser(
         "sample",
         help="write a grid of new samples from a run's latest checkpoint",
@@ -225,7 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--digit", "--label", dest="digit", type=_class_label, default=None,
                    help="conditional runs: draw only this class (0-9); default: every class in turn, one per column")
     s.add_argument("--out", type=Path, default=None, help="PNG to write (default: RUN_DIR/samples.png)")
+    s.set_defaults(handler=_sample, subparser=s)
+    return s
 
+
+def _add_gif(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g = sub.add_parser(
         "gif",
         help="rebuild a run's training GIF (or an MP4) from its saved frames",
@@ -239,7 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--per-epoch", action="store_true", help="one frame per epoch (the sample grids)")
     g.add_argument("--out", type=Path, default=None,
                    help="file to write, .gif or .mp4 (default: RUN_DIR/training.gif)")
+    g.set_defaults(handler=_gif, subparser=g)
+    return g
 
+
+def _add_interpolate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     w = sub.add_parser(
         "interpolate",
         help="animate a walk through latent space (slerp), or a class morph of a conditional run",
@@ -263,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="conditional runs: the class morph 0 -> 1 -> ... -> 9 with z held fixed")
     w.add_argument("--lerp", action="store_true", help="linear instead of spherical interpolation (to compare)")
     _animation_options(w, fps=12.0, hold=0.0)
+    w.set_defaults(handler=_interpolate, subparser=w)
+    return w
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from ganlib.metrics import MEMORISATION_SAMPLES, METRICS  # numpy only: no TensorFlow at parse time
 
     e = sub.add_parser(
@@ -291,6 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
     e.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the latent vectors")
     e.add_argument("--out", type=Path, default=None, help="JSON to write (default: RUN_DIR/metrics.json)")
+    e.add_argument("--figure", type=Path, default=None,
+                   help="PNG of the samples nearest to a training image, written with 'memorisation' "
+                   "(default: nearest_neighbours.png beside the JSON)")
+    e.set_defaults(handler=_evaluate, subparser=e)
+    return e
+
+
+def _add_export(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     x = sub.add_parser(
         "export",
         help="save a run's generator as a .keras file and a SavedModel, loadable without ganlib",
@@ -308,17 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the SavedModel directory to write (default: beside --out, STEM_savedmodel, e.g. "
                    "generator_savedmodel)")
     x.add_argument("--no-saved-model", action="store_true", help="write only the .keras file")
-    e.add_argument("--figure", type=Path, default=None,
-                   help="PNG of the samples nearest to a training image, written with 'memorisation' "
-                   "(default: nearest_neighbours.png beside the JSON)")
-    for subparser, handler in ((t, _train), (s, _sample), (g, _gif), (w, _interpolate), (e, _evaluate),
-                               (x, _export)):
-        subparser.set_defaults(handler=handler, subparser=subparser)
+    x.set_defaults(handler=_export, subparser=x)
+    return x
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m ganlib``: one subparser per command, each built by its ``_add_*``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ganlib",
+        description="Train GANs on MNIST-style data, draw samples, build training GIFs and measure sample quality.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
+    for add in (_add_train, _add_sample, _add_gif, _add_interpolate, _add_evaluate, _add_export):
+        add(sub)
     return parser
-
-
-# TrainConfig fields without a flag: the preset has its own, and the loop sets num_replicas from --strategy.
-NO_FLAG_FIELDS = frozenset({"preset", "num_replicas"})
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
@@ -329,8 +291,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     """
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
                  if f.name not in NO_FLAG_FIELDS and getattr(args, f.name, None) is not None}
-    if overrides.get("clip_value") == _NO_CLIPPING:
-        overrides["clip_value"] = None
+    overrides = {k: None if isinstance(v, _NoneText) else v for k, v in overrides.items()}
     return get_config(args.preset, **overrides)
 
 
@@ -444,7 +405,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     from ganlib.state import load_run
 
     gan, run = load_run(args.run_dir)
-    checkpoint = gan.restored_from
     metrics, images = evaluate_run(gan, num_samples=args.num_samples, seed=args.seed, metrics=args.metrics,
                                    data_dir=args.data_dir, memorisation_samples=args.memorisation_samples)
     metrics["run_dir"] = str(run.root)
@@ -463,14 +423,14 @@ def _evaluate(args: argparse.Namespace) -> int:
             figure,
             captions={"nearest in pixels": [f"{c['distance']:.2f}" for c in closest],
                       "nearest in features": [f"{c['distance_features']:.2f}" for c in closest]},
-            title=f"{gan.config.preset}, epoch {metrics['epoch']}: the {len(closest)} samples nearest to a "
+            title=f"{metrics['preset']}, epoch {metrics['epoch']}: the {len(closest)} samples nearest to a "
             f"training image (of {metrics['memorisation_samples']})",
         )
         metrics["figure"] = str(figure)
         written.append(figure)
     atomic_write_text(out, json.dumps(metrics, indent=2) + "\n")
-    print(f"{checkpoint} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, seed {metrics['seed']}), "
-          "against the test split:")
+    print(f"{metrics['checkpoint']} (epoch {metrics['epoch']}, {metrics['num_samples']} samples, "
+          f"seed {metrics['seed']}), against the test split:")
     print("\n".join(f"  {line}" for line in _summary_lines(metrics)))
     if "class_accuracy" in metrics:
         per_class = "  ".join(f"{c}: {a:.1%}" for c, a in metrics["per_class_accuracy"].items())
@@ -525,7 +485,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    0 on success; 1 when data cannot be found or read (:class:`ganlib.errors.DataError`, a missing,
+    truncated or corrupt IDX file included, or ``FileNotFoundError``) or on another ``RuntimeError``;
+    2 with the usage message for wrong arguments or any other ``ValueError`` (argparse exits itself);
+    3 when training diverged (:class:`ganlib.errors.DivergenceError`); 130 when interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
 
@@ -534,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DivergenceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
-    except (DataError, FileNotFoundError, RuntimeError) as err:  # DataError before ValueError: it is one
+    except (DataError, FileNotFoundError, RuntimeError) as err:  # DataError before ValueError, its base class
         print(f"error: {err}", file=sys.stderr)
         return 1
     except ValueError as err:

@@ -99,6 +99,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from ganlib import checks
+from ganlib.checks import argparse_type
 from ganlib.data import DATASETS
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -111,127 +115,171 @@ DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge")
 GENERATOR_LOSS_NAMES = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
 
 
+# argparse types of the train command's config flags (see _field): a check of ganlib.checks on the parsed text.
+_POSITIVE_INT = argparse_type(checks.positive_int)
+_NON_NEGATIVE_INT = argparse_type(checks.non_negative_int)
+_AT_LEAST_TWO = argparse_type(checks.int_at_least, minimum=2, note="a covariance needs 2 images")
+_POSITIVE_NUMBER = argparse_type(checks.positive_number, float)
+_NON_NEGATIVE_NUMBER = argparse_type(checks.non_negative_number, float)
+_UNIT_INTERVAL = argparse_type(checks.number_in, float, low=0, high=1, high_open=True)
+
+
+def _field(default: Any, help: str, flag: str | None = None, **argparse_kwargs: Any) -> Any:
+    """A :class:`TrainConfig` field whose meaning is written once, in ``help``.
+
+    ``python -m ganlib train`` adds one flag per field with a ``flag`` (:mod:`ganlib.cli`): its argparse
+    ``help`` is ``help``, its ``dest`` the field's name and its default None (the preset's value); the other
+    keywords go to ``add_argument`` (``type``, ``choices``, ``nargs``, ``metavar``, ``action``). A field with a
+    bool default gets ``--flag/--no-flag``. ``none_text="none"`` lets the flag's text ``none`` stand for the
+    field's None. ``TrainConfig.field_help(name)`` returns ``help``.
+    """
+    metadata = {"help": help, **({"flag": flag} if flag else {}), **argparse_kwargs}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Every setting of a training run. Build one with :func:`get_config`.
 
-    Attributes:
-        preset: name of the preset the values came from (informative).
-        dataset: ``"mnist"`` or ``"fashion_mnist"``.
-        epochs: passes over the training data, >= 1 (a resumed run continues up to it).
-        batch_size: real images per step, >= 1; the noise batch has the same size.
-        train_size: use only the first N training images; None uses all 60,000.
-        latent_dim: size of the latent vector z.
-        seed: seeds initial weights, the fixed latent batch, data order and noise.
-        discriminator_loss: a key of ``ganlib.losses.DISCRIMINATOR_LOSSES``.
-        generator_loss: a key of ``ganlib.losses.GENERATOR_LOSSES``.
-        real_label: target of the real images in the minimax discriminator loss, in (0, 1]; 0.9 is
-            one-sided label smoothing (Salimans et al. 2016), 1 none. Only with ``discriminator_loss="minimax"``.
-        optimizer: ``"adam"`` or ``"rmsprop"``, one instance per network.
-        g_learning_rate / d_learning_rate: learning rates, > 0.
-        beta_1 / beta_2: Adam's moment decay rates (ignored by RMSprop).
-        n_critic: discriminator (critic) updates per generator update, >= 1; each takes its own
-            real batch, so one generator iteration reads ``n_critic * batch_size`` images.
-        simultaneous_update: for ``n_critic = 1``, take both gradients from one forward pass (as the
-            TensorFlow DCGAN tutorial does) instead of updating the generator after the discriminator
-            against its new weights (Algorithm 1); see :func:`ganlib.step.make_train_step`.
-        clip_value: clip every critic weight to [-c, c] after each critic update; None for no clipping.
-        gp_weight: gradient-penalty weight lambda; 0 for none.
-        g_filters / d_filters: width of the generator / discriminator.
-        d_batch_norm: batch normalization in the discriminator (off for a WGAN-GP critic; refused with
-            a gradient penalty, see :func:`_validate`).
-        spectral_norm: spectral normalization of every discriminator layer (Miyato et al. 2018,
-            see :func:`ganlib.models.build_discriminator`); needs ``d_batch_norm=False``.
-        num_samples: images in the fixed-z sample grid (a square number).
-        eval_every: evaluate sample quality every K epochs (0: never): FCD, classifier score and
-            classes covered (see :mod:`ganlib.metrics`) go into the epoch's history row.
-        eval_samples: generated images per evaluation, >= 2. FCD depends on it (it is biased
-            upward for small N), so compare only figures taken with the same N; 10,000 matches
-            ``python -m ganlib evaluate`` and the README's table.
-        ema: decay of an exponential moving average of the generator's weights, in [0, 1); 0 for none.
-            With it, grids, the GIF, ``sample`` and ``evaluate`` use the averaged generator.
-        precision: ``"float32"``; ``"mixed_float16"`` (GPUs: float16 computations, float32 weights, loss
-            scaling); ``"mixed_bfloat16"`` (TPUs and recent CPUs: bfloat16 computations, float32 weights).
-        num_replicas: replicas of the ``tf.distribute.Strategy`` the run trains on; set by the training
-            loop from the strategy and recorded in ``config.json``, so that a run resumes only on as many
-            replicas (each replica's batch-norm statistics and noise stream depend on it).
-        conditional: class-conditional networks (Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784):
-            the generator draws ``G(z, y)`` for a requested class ``y``, the discriminator judges ``D(x, y)``;
-            the training labels flow through the data pipeline (see :mod:`ganlib.models`).
-        g_label_input: how a conditional generator takes ``y``: ``"embedding"`` (a learned 50-d vector
-            concatenated to ``z``) or ``"one_hot"`` (the one-hot vector concatenated to ``z``).
-        d_label_input: how a conditional discriminator takes ``y``: ``"projection"`` (Miyato & Koyama 2018,
-            https://arxiv.org/abs/1802.05637) or ``"concat"`` (one-hot label maps concatenated to the image's
-            channels, as keras-io's conditional GAN does).
-        frames_per_decade: training-GIF frames per factor of 10 in ``step + frame_offset`` (0: none): the
-            fixed-z grid is drawn at step 0 (the untrained generator) and at the steps
-            ``round(frame_offset * 10 ** (k / frames_per_decade)) - frame_offset``, k = 1, 2, ..., dense
-            early and sparser later; 24 gives 46 frames over the default 5 epochs of 937 steps
-            (see :mod:`ganlib.frames`, which also gives the measurement behind the defaults).
-        frame_offset: steps added before the logarithm, >= 0: the first frames are about
-            ``frame_offset * ln(10) / frames_per_decade`` steps apart (10 for the defaults), later ones
-            about 10% of their step apart (0: pure log spacing, a frame at each of the first steps).
-        frame_every: also draw a frame every K generator steps (0: never).
-        drift_weight: epsilon_drift >= 0, the weight of the drift term ``mean[D(x)^2]`` added to a Wasserstein
-            critic's loss (Karras et al. 2018, appendix A.1: 0.001; see :func:`ganlib.losses.drift_penalty`); 0: none.
-        progressive: grow both networks 7x7 -> 14x14 -> 28x28 (Karras et al. 2018,
-            https://arxiv.org/abs/1710.10196; :mod:`ganlib.progressive`, :mod:`ganlib.growing`). Then an epoch is
-            ``N // (n_critic * batch_size)`` generator iterations, each taking ``n_critic *
-            stage_batch_sizes[stage]`` real images, and ``g_filters`` / ``d_filters`` are the widths at 28x28.
-        stabilize_images: progressive only: real images shown at ``alpha = 1`` at 7x7, 14x14 and 28x28
-            (each >= 0); after the schedule, training goes on at 28x28.
-        fade_images: progressive only: real images shown while 14x14 and 28x28 fade in (each >= 0; 0: no fade-in).
-        stage_batch_sizes: progressive only: real images per critic update at 7x7, 14x14 and 28x28 (each >= 1).
+    Each field's meaning, range, units and paper are in its help, written once: read it with
+    ``TrainConfig.field_help("n_critic")``, ``dataclasses.fields(TrainConfig)[i].metadata["help"]`` or
+    ``python -m ganlib train --help`` (which has a flag per field, see :mod:`ganlib.cli`). Invalid values and
+    combinations are refused on construction with a ``ValueError`` that says what was expected
+    (see :func:`_validate`).
     """
 
-    preset: str = "dcgan"
-    dataset: str = "mnist"
-    epochs: int = 5
-    batch_size: int = 64
-    train_size: int | None = None
-    latent_dim: int = 100
-    seed: int = 0
-    discriminator_loss: str = "minimax"
-    generator_loss: str = "non_saturating"
-    real_label: float = 1.0
-    optimizer: str = "adam"
-    g_learning_rate: float = 2e-4
-    d_learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    n_critic: int = 1
-    clip_value: float | None = None
-    gp_weight: float = 0.0
-    g_filters: int = 64
-    d_filters: int = 64
-    d_batch_norm: bool = True
-    spectral_norm: bool = False
-    num_samples: int = 64
-    eval_every: int = 0
-    eval_samples: int = 10_000
-    simultaneous_update: bool = False
-    ema: float = 0.0
-    precision: str = "float32"
-    num_replicas: int = 1
-    conditional: bool = False
-    g_label_input: str = "embedding"
-    d_label_input: str = "projection"
-    frames_per_decade: int = 24
-    frame_offset: int = 100
-    frame_every: int = 0
-    drift_weight: float = 0.0
-    progressive: bool = False
-    stabilize_images: tuple[int, int, int] = (20_000, 15_000, 25_000)
-    fade_images: tuple[int, int] = (15_000, 15_000)
-    stage_batch_sizes: tuple[int, int, int] = (16, 16, 16)
+    preset: str = _field("dcgan", "name of the preset the values came from (informative; 'train --preset' "
+                         "chooses it)")
+    dataset: str = _field("mnist", "training data set: MNIST or Fashion-MNIST (28x28 grey images, 10 classes)",
+                          "--dataset", choices=DATASETS)
+    epochs: int = _field(5, "passes over the training data, >= 1 (a resumed run continues up to it)", "--epochs",
+                         type=_POSITIVE_INT)
+    batch_size: int = _field(64, "real images per critic update, >= 1 (the noise batch matches it)",
+                             "--batch-size", type=_POSITIVE_INT)
+    train_size: int | None = _field(None, "use only the first N training images, >= 1 (None: all 60,000)",
+                                    "--train-size", type=_POSITIVE_INT)
+    latent_dim: int = _field(100, "size of the latent vector z, >= 1", "--latent-dim", type=_POSITIVE_INT)
+    seed: int = _field(0, "seed of the initial weights, the fixed latent batch, the data order and the noise, >= 0",
+                       "--seed", type=_NON_NEGATIVE_INT)
+    discriminator_loss: str = _field("minimax", "discriminator/critic loss (the keys of "
+                                     "ganlib.losses.DISCRIMINATOR_LOSSES)", "--loss",
+                                     choices=DISCRIMINATOR_LOSS_NAMES)
+    generator_loss: str = _field("non_saturating", "generator loss (the keys of ganlib.losses.GENERATOR_LOSSES)",
+                                 "--generator-loss", choices=GENERATOR_LOSS_NAMES)
+    real_label: float = _field(1.0, "one-sided label smoothing (Salimans et al. 2016): target of the real images "
+                               "in the minimax discriminator loss, in (0, 1]; 0.9 smooths, 1 does not. Only with "
+                               "discriminator_loss minimax", "--real-label", type=_POSITIVE_NUMBER)
+    optimizer: str = _field("adam", "optimizer of both networks, one instance each", "--optimizer",
+                            choices=OPTIMIZERS)
+    g_learning_rate: float = _field(2e-4, "generator learning rate, > 0", "--g-lr", type=_POSITIVE_NUMBER)
+    d_learning_rate: float = _field(2e-4, "discriminator/critic learning rate, > 0", "--d-lr", type=_POSITIVE_NUMBER)
+    beta_1: float = _field(0.5, "Adam's first-moment decay rate beta_1, in [0, 1) (ignored by RMSprop)", "--beta-1",
+                           type=_UNIT_INTERVAL)
+    beta_2: float = _field(0.999, "Adam's second-moment decay rate beta_2, in [0, 1) (ignored by RMSprop)",
+                           "--beta-2", type=_UNIT_INTERVAL)
+    n_critic: int = _field(1, "critic updates per generator update, >= 1, each on its own real batch: one "
+                           "generator iteration reads n_critic * batch_size images", "--n-critic", type=_POSITIVE_INT)
+    clip_value: float | None = _field(None, "WGAN weight clipping: every critic weight is clipped to [-c, c] after "
+                                      "each critic update (Arjovsky et al. 2017: c = 0.01); c > 0, or None ('none') "
+                                      "for no clipping", "--clip-value", type=_POSITIVE_NUMBER, none_text="none")
+    gp_weight: float = _field(0.0, "gradient-penalty weight lambda >= 0 (Gulrajani et al. 2017: 10; 0: none); "
+                              "needs d_batch_norm off", "--gp-weight", type=_NON_NEGATIVE_NUMBER)
+    g_filters: int = _field(64, "width of the generator: channels of its last hidden layer, >= 1", "--g-filters",
+                            type=_POSITIVE_INT)
+    d_filters: int = _field(64, "width of the discriminator: channels of its first layer, >= 1", "--d-filters",
+                            type=_POSITIVE_INT)
+    d_batch_norm: bool = _field(True, "batch normalization in the discriminator (refused with a gradient penalty: "
+                                "off for a WGAN-GP critic)", "--d-batch-norm")
+    spectral_norm: bool = _field(False, "spectral normalization of every discriminator layer (Miyato et al. 2018; "
+                                 "see ganlib.models.build_discriminator); needs d_batch_norm off (--no-d-batch-norm)",
+                                 "--spectral-norm")
+    num_samples: int = _field(64, "images in each epoch's fixed-z sample grid, a square number", "--num-samples",
+                              type=_POSITIVE_INT)
+    eval_every: int = _field(0, "every K epochs, add FCD, classifier score and classes covered (ganlib.metrics) to "
+                             "the epoch's row of history.csv (0: never; see 'evaluate')", "--eval-every",
+                             type=_NON_NEGATIVE_INT)
+    eval_samples: int = _field(10_000, "generated images per evaluation, >= 2; FCD is biased upward for small N, "
+                               "so compare only figures taken with the same N (10,000 matches 'evaluate' and the "
+                               "README's table)", "--eval-samples", type=_AT_LEAST_TWO)
+    simultaneous_update: bool = _field(False, "n_critic = 1 only: take both gradients from one forward pass (as the "
+                                       "TensorFlow DCGAN tutorial does) instead of updating G after D against its "
+                                       "new weights (Algorithm 1; see ganlib.step.make_train_step)",
+                                       "--simultaneous-update")
+    ema: float = _field(0.0, "decay of an exponential moving average of the generator's weights, in [0, 1) "
+                        "(0: none); grids, the GIF, 'sample' and 'evaluate' then use the averaged generator", "--ema",
+                        type=_UNIT_INTERVAL)
+    precision: str = _field("float32", "float32; mixed_float16 (GPUs: float16 computations, float32 weights, loss "
+                            "scaling); mixed_bfloat16 (TPUs and recent CPUs: bfloat16 computations, float32 "
+                            "weights; see benchmarks/README.md for a CPU)", "--precision", choices=PRECISIONS)
+    num_replicas: int = _field(1, "replicas of the tf.distribute.Strategy the run trains on, >= 1: set by the "
+                               "training loop from the strategy and recorded in config.json, so that a run resumes "
+                               "only on as many replicas (each replica's batch-norm statistics and noise stream "
+                               "depend on it)")
+    conditional: bool = _field(False, "class-conditional networks (Mirza & Osindero 2014, "
+                               "https://arxiv.org/abs/1411.1784): the generator draws G(z, y) for a requested class "
+                               "y, the discriminator judges D(x, y), the training labels flow through the data "
+                               "pipeline (ganlib.models); ask for a digit with 'sample --digit', morph between "
+                               "classes with 'interpolate --morph'", "--conditional")
+    g_label_input: str = _field("embedding", "how a conditional generator takes y: embedding (a learned 50-d "
+                                "vector) or one_hot (the one-hot vector), concatenated to z", "--g-label-input",
+                                choices=G_LABEL_INPUTS)
+    d_label_input: str = _field("projection", "how a conditional discriminator takes y: projection (Miyato & "
+                                "Koyama 2018, https://arxiv.org/abs/1802.05637) or concat (one-hot label maps "
+                                "concatenated to the image's channels, as keras-io's conditional GAN does)",
+                                "--d-label-input", choices=D_LABEL_INPUTS)
+    frames_per_decade: int = _field(24, "training-GIF frames per factor of 10 in step + frame_offset, >= 0: the "
+                                    "fixed-z grid is drawn at step 0 (the untrained generator) and at the steps "
+                                    "round(frame_offset * 10 ** (k / frames_per_decade)) - frame_offset, k = 1, 2, "
+                                    "..., dense early and sparser later; 24 gives 46 frames over the default 5 "
+                                    "epochs of 937 steps (ganlib.frames gives the measurement behind the defaults). "
+                                    "0: none; then one frame per epoch unless frame_every", "--frames-per-decade",
+                                    type=_NON_NEGATIVE_INT)
+    frame_offset: int = _field(100, "steps added before the logarithm of the frame schedule, >= 0: the first frames "
+                               "are about frame_offset * ln(10) / frames_per_decade steps apart (10 for the "
+                               "defaults), later ones about 10% of their step apart (0: pure log spacing, a frame "
+                               "at each of the first steps)", "--frame-offset", type=_NON_NEGATIVE_INT)
+    frame_every: int = _field(0, "also a training-GIF frame every K generator steps, >= 0 (0: never)",
+                              "--frame-every", type=_NON_NEGATIVE_INT)
+    drift_weight: float = _field(0.0, "epsilon_drift >= 0: weight of the drift term mean[D(x)^2] added to a "
+                                 "Wasserstein critic's loss (Karras et al. 2018, appendix A.1: 0.001; "
+                                 "ganlib.losses.drift_penalty; 0: none)", "--drift-weight", type=_NON_NEGATIVE_NUMBER)
+    progressive: bool = _field(False, "grow both networks 7x7 -> 14x14 -> 28x28 (Karras et al. 2018, "
+                               "https://arxiv.org/abs/1710.10196; ganlib.progressive, ganlib.growing; preset "
+                               "pggan): an epoch is then N // (n_critic * batch_size) generator iterations, each "
+                               "taking n_critic * stage_batch_sizes[stage] real images, and g_filters / d_filters "
+                               "are the widths at 28x28", "--progressive")
+    stabilize_images: tuple[int, int, int] = _field(
+        (20_000, 15_000, 25_000), "progressive: real images shown at alpha = 1 at 7x7, 14x14 and 28x28 (each >= 0); "
+        "after the schedule, training goes on at 28x28", "--stabilize-images", type=_NON_NEGATIVE_INT, nargs=3,
+        metavar=("N7", "N14", "N28"))
+    fade_images: tuple[int, int] = _field(
+        (15_000, 15_000), "progressive: real images shown while 14x14 and 28x28 fade in (each >= 0; 0: no fade-in)",
+        "--fade-images", type=_NON_NEGATIVE_INT, nargs=2, metavar=("N14", "N28"))
+    stage_batch_sizes: tuple[int, int, int] = _field(
+        (16, 16, 16), "progressive: real images per critic update at 7x7, 14x14 and 28x28 (each >= 1)",
+        "--stage-batch-sizes", type=_POSITIVE_INT, nargs=3, metavar=("B7", "B14", "B28"))
 
     def __post_init__(self) -> None:
-        # Lists (from config.json or the command line) become tuples, so that equal configs compare equal.
-        for name in ("stabilize_images", "fade_images", "stage_batch_sizes"):
-            value = getattr(self, name)
+        # Lists (from config.json or the command line) become tuples, so that equal configs compare equal;
+        # numpy scalars become Python numbers, so that the config stays JSON-serialisable.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
             if isinstance(value, list):
-                object.__setattr__(self, name, tuple(value))
+                object.__setattr__(self, f.name, tuple(value))
+            elif isinstance(value, np.generic):
+                object.__setattr__(self, f.name, value.item())
         _validate(self)
+
+    @classmethod
+    def field_help(cls, name: str) -> str:
+        """The help of field ``name``: its meaning, range and units, as ``train --help`` shows it.
+
+        Raises:
+            ValueError: ``name`` is not a field of TrainConfig.
+        """
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        checks.one_of("name", name, list(fields), what="config field")
+        return fields[name].metadata["help"]
 
     def to_dict(self) -> dict[str, Any]:
         """The config as a JSON-serialisable dict."""
@@ -255,50 +303,28 @@ spectral or batch normalization, and its step alternates the updates as the pape
 
 
 def _validate(c: TrainConfig) -> None:
-    def positive_int(name: str, value: Any, allow_none: bool = False) -> None:
-        if allow_none and value is None:
-            return
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    """Refuse an invalid value or combination with a ``ValueError`` that says what was expected.
 
+    Single values are checked by :mod:`ganlib.checks` (``"<name> must be ... Received: <name>=<value>"``);
+    combinations (a gradient penalty with batch norm, ``simultaneous_update`` with ``n_critic > 1``, ...) here.
+    """
     for name in ("epochs", "batch_size", "latent_dim", "n_critic", "g_filters", "d_filters", "num_samples",
                  "num_replicas"):
-        positive_int(name, getattr(c, name))
-    positive_int("train_size", c.train_size, allow_none=True)
-    if not isinstance(c.seed, int) or c.seed < 0:
-        raise ValueError(f"seed must be a non-negative integer. Received: seed={c.seed!r}")
-    if not isinstance(c.eval_every, int) or c.eval_every < 0:
-        raise ValueError(f"eval_every must be an integer >= 0 (0: never). Received: eval_every={c.eval_every!r}")
-    if not isinstance(c.eval_samples, int) or isinstance(c.eval_samples, bool) or c.eval_samples < 2:
-        raise ValueError(
-            f"eval_samples must be an integer >= 2 (a covariance needs 2 images). Received: eval_samples={c.eval_samples!r}"
-        )
-    if c.dataset not in DATASETS:
-        raise ValueError(f"Unknown data set: expected one of {', '.join(DATASETS)}. Received: dataset={c.dataset!r}")
-    if c.discriminator_loss not in DISCRIMINATOR_LOSS_NAMES:
-        raise ValueError(
-            f"Unknown discriminator_loss: expected one of {', '.join(DISCRIMINATOR_LOSS_NAMES)}. "
-            f"Received: discriminator_loss={c.discriminator_loss!r}"
-        )
-    if c.generator_loss not in GENERATOR_LOSS_NAMES:
-        raise ValueError(
-            f"Unknown generator_loss: expected one of {', '.join(GENERATOR_LOSS_NAMES)}. "
-            f"Received: generator_loss={c.generator_loss!r}"
-        )
-    if c.optimizer not in OPTIMIZERS:
-        raise ValueError(f"Unknown optimizer: expected one of {', '.join(OPTIMIZERS)}. Received: optimizer={c.optimizer!r}")
+        checks.positive_int(name, getattr(c, name))
+    checks.positive_int("train_size", c.train_size, allow_none=True, note="None: every training image")
+    checks.non_negative_int("seed", c.seed)
+    checks.non_negative_int("eval_every", c.eval_every, note="0: never")
+    checks.int_at_least("eval_samples", c.eval_samples, 2, note="a covariance needs 2 images")
+    checks.one_of("dataset", c.dataset, DATASETS, what="data set")
+    checks.one_of("discriminator_loss", c.discriminator_loss, DISCRIMINATOR_LOSS_NAMES)
+    checks.one_of("generator_loss", c.generator_loss, GENERATOR_LOSS_NAMES)
+    checks.one_of("optimizer", c.optimizer, OPTIMIZERS)
     for name in ("g_learning_rate", "d_learning_rate"):
-        value = getattr(c, name)
-        if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
+        checks.positive_number(name, getattr(c, name))
     for name in ("beta_1", "beta_2"):
-        value = getattr(c, name)
-        if not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ValueError(f"{name} must be in [0, 1). Received: {name}={value!r}")
-    if c.clip_value is not None and not c.clip_value > 0:
-        raise ValueError(f"clip_value must be positive or None (no clipping). Received: clip_value={c.clip_value!r}")
-    if not isinstance(c.gp_weight, (int, float)) or c.gp_weight < 0:
-        raise ValueError(f"gp_weight must be >= 0 (0: no penalty). Received: gp_weight={c.gp_weight!r}")
+        checks.number_in(name, getattr(c, name), 0, 1, high_open=True, kind=None)
+    checks.positive_number("clip_value", c.clip_value, allow_none=True, note="None: no clipping")
+    checks.non_negative_number("gp_weight", c.gp_weight, note="0: no penalty")
     if c.simultaneous_update and c.n_critic != 1:
         raise ValueError(
             "simultaneous_update takes both gradients from one forward pass, so it needs n_critic=1. "
@@ -312,47 +338,30 @@ def _validate(c: TrainConfig) -> None:
             "examples of the batch (Gulrajani et al. 2017, section 4). Expected d_batch_norm=False with "
             f"gp_weight > 0. Received: gp_weight={c.gp_weight!r}, d_batch_norm=True"
         )
-    if not isinstance(c.ema, (int, float)) or isinstance(c.ema, bool) or not 0 <= c.ema < 1:
-        raise ValueError(f"ema must be a decay in [0, 1) (0: no moving average). Received: ema={c.ema!r}")
-    if c.precision not in PRECISIONS:
-        raise ValueError(f"Unknown precision: expected one of {', '.join(PRECISIONS)}. Received: precision={c.precision!r}")
-    if not isinstance(c.spectral_norm, bool):
-        raise ValueError(f"spectral_norm must be True or False. Received: spectral_norm={c.spectral_norm!r}")
+    checks.number_in("ema", c.ema, 0, 1, high_open=True, kind="a decay", note="0: no moving average")
+    checks.one_of("precision", c.precision, PRECISIONS)
+    checks.boolean("spectral_norm", c.spectral_norm)
     if c.spectral_norm and c.d_batch_norm:
         raise ValueError(
             "spectral_norm=True needs d_batch_norm=False (batch norm undoes the Lipschitz bound). "
             f"Received: spectral_norm={c.spectral_norm!r}, d_batch_norm={c.d_batch_norm!r}"
         )
-    if isinstance(c.real_label, bool) or not isinstance(c.real_label, (int, float)) or not 0 < c.real_label <= 1:
-        raise ValueError(
-            f"real_label must be a number in (0, 1] (1: no smoothing). Received: real_label={c.real_label!r}"
-        )
+    checks.number_in("real_label", c.real_label, 0, 1, low_open=True, note="1: no smoothing")
     if c.real_label != 1 and c.discriminator_loss != "minimax":
         raise ValueError(
             "real_label (one-sided label smoothing) applies to the minimax discriminator loss only. "
             f"Received: real_label={c.real_label!r}, discriminator_loss={c.discriminator_loss!r}"
         )
     for name in ("frames_per_decade", "frame_offset", "frame_every"):
-        value = getattr(c, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{name} must be an integer >= 0 (0: none). Received: {name}={value!r}")
-    if not isinstance(c.conditional, bool):
-        raise ValueError(f"conditional must be True or False. Received: conditional={c.conditional!r}")
+        checks.non_negative_int(name, getattr(c, name), note="0: none")
+    checks.boolean("conditional", c.conditional)
     if c.conditional and c.spectral_norm:
         raise ValueError(
             "spectral_norm is not available for the conditional networks yet (ganlib.models."
             "build_conditional_discriminator has no spectral-norm option). Received: conditional=True, spectral_norm=True"
         )
-    if c.g_label_input not in G_LABEL_INPUTS:
-        raise ValueError(
-            f"Unknown g_label_input: expected one of {', '.join(G_LABEL_INPUTS)}. "
-            f"Received: g_label_input={c.g_label_input!r}"
-        )
-    if c.d_label_input not in D_LABEL_INPUTS:
-        raise ValueError(
-            f"Unknown d_label_input: expected one of {', '.join(D_LABEL_INPUTS)}. "
-            f"Received: d_label_input={c.d_label_input!r}"
-        )
+    checks.one_of("g_label_input", c.g_label_input, G_LABEL_INPUTS)
+    checks.one_of("d_label_input", c.d_label_input, D_LABEL_INPUTS)
     if c.conditional and c.eval_every:
         # The evaluation hook draws unlabelled samples; a conditional run is measured after training instead.
         raise ValueError(
@@ -360,15 +369,13 @@ def _validate(c: TrainConfig) -> None:
             "labels). Train with eval_every=0, then run 'python -m ganlib evaluate RUN_DIR', which draws every "
             f"class equally and also reports the class accuracy. Received: conditional=True, eval_every={c.eval_every}"
         )
-    if isinstance(c.drift_weight, bool) or not isinstance(c.drift_weight, (int, float)) or c.drift_weight < 0:
-        raise ValueError(f"drift_weight must be a number >= 0 (0: no drift term). Received: drift_weight={c.drift_weight!r}")
+    checks.non_negative_number("drift_weight", c.drift_weight, note="0: no drift term")
     if c.drift_weight and c.discriminator_loss != "wasserstein":
         raise ValueError(
             "drift_weight adds epsilon_drift * mean[D(x)^2] to a Wasserstein critic's loss (Karras et al. 2018). "
             f"Received: drift_weight={c.drift_weight!r}, discriminator_loss={c.discriminator_loss!r}"
         )
-    if not isinstance(c.progressive, bool):
-        raise ValueError(f"progressive must be True or False. Received: progressive={c.progressive!r}")
+    checks.boolean("progressive", c.progressive)
     _validate_schedule(c)
     if c.progressive:
         refused = {k: getattr(c, k) for k, v in PROGRESSIVE_REFUSED.items() if getattr(c, k) == v}
@@ -393,10 +400,7 @@ def _validate(c: TrainConfig) -> None:
 
 def _validate_schedule(c: TrainConfig) -> None:
     for name, length, minimum in (("stabilize_images", 3, 0), ("fade_images", 2, 0), ("stage_batch_sizes", 3, 1)):
-        value = getattr(c, name)
-        if not (isinstance(value, tuple) and len(value) == length
-                and all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)):
-            raise ValueError(f"{name} must be {length} integers >= {minimum}. Received: {name}={value!r}")
+        checks.int_sequence(name, getattr(c, name), length, minimum)
     if c.progressive and sum(c.stabilize_images) + sum(c.fade_images) < 1:
         raise ValueError(
             "A progressive schedule must show at least one image. Received: "

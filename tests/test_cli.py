@@ -152,3 +152,138 @@ def test_divergence_exits_3_naming_epoch_step_and_kept_checkpoint(tmp_path, fake
     assert "last good checkpoint is" in err and "ckpt-1" in err
     gan, run = load_run(out)
     assert int(gan.epoch.numpy()) == 1 and len(run.sample_grids()) == 1
+
+
+def test_a_config_field_with_flag_metadata_gets_its_flag_without_a_cli_edit(capsys):
+    import argparse
+    import dataclasses
+
+    from ganlib.cli import add_config_arguments
+    from ganlib.config import TrainConfig, _field
+
+    @dataclasses.dataclass(frozen=True)
+    class Extended(TrainConfig):
+        warmup_steps: int = _field(7, "steps of a learning-rate warm-up, >= 0", "--warmup-steps", type=int)
+        mirror: bool = _field(False, "mirror the training images", "--mirror")
+
+    parser = argparse.ArgumentParser(prog="x")
+    dests = add_config_arguments(parser, Extended)
+    assert {"warmup_steps", "mirror", "batch_size", "clip_value"} <= set(dests)
+    args = parser.parse_args(["--warmup-steps", "3", "--mirror"])
+    assert args.warmup_steps == 3 and args.mirror is True and args.batch_size is None
+    assert parser.parse_args(["--no-mirror"]).mirror is False
+    parser.print_help()
+    text = " ".join(capsys.readouterr().out.split())
+    assert "steps of a learning-rate warm-up, >= 0 (default: the preset's (7 for every preset))" in text
+
+    # And every TrainConfig field with a flag in its metadata is in 'train --help', with its help.
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for f in dataclasses.fields(TrainConfig):
+        if "flag" in f.metadata:
+            assert f.metadata["flag"] in text and " ".join(f.metadata["help"].split())[:40] in text, f.name
+
+
+def test_config_flags_keep_their_names_nargs_and_none_text():
+    parse = build_parser().parse_args
+    args = parse(["train", "--loss", "hinge", "--generator-loss", "hinge", "--g-lr", "1e-3", "--no-conditional",
+                  "--stabilize-images", "1", "2", "3", "--fade-images", "4", "5", "--clip-value", "None"])
+    config = train_config(args)
+    assert (config.discriminator_loss, config.g_learning_rate, config.conditional) == ("hinge", 1e-3, False)
+    assert (config.stabilize_images, config.fade_images, config.clip_value) == ((1, 2, 3), (4, 5), None)
+    assert train_config(parse(["train", "--preset", "dcgan", "--clip-value", "0.5"])).clip_value == 0.5
+
+
+def test_truncated_idx_file_exits_1_naming_the_file(tmp_path, fake_data_dir):
+    images = fake_data_dir / "mnist" / "train-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:40])  # a gzip stream cut short
+    result = run_cli("train", "--out", str(tmp_path / "r"), "--data-dir", str(fake_data_dir), "--epochs", "1",
+                     "--train-size", "64", "--no-progress")
+    assert result.returncode == 1, result.stderr
+    assert "error:" in result.stderr and str(images) in result.stderr and "usage:" not in result.stderr
+
+
+def _main_in_subprocess(argv: list[str]) -> dict:
+    """Run ``ganlib.cli.main(argv)`` in a fresh interpreter; its exit status and whether TensorFlow got imported."""
+    import json
+
+    code = ("import json, sys\nfrom ganlib.cli import main\ntry:\n    status = main(sys.argv[1:])\n"
+            "except SystemExit as exit:\n    status = exit.code\n"
+            "print(json.dumps({'status': status, 'tf': 'tensorflow' in sys.modules}))")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, timeout=120)
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "stderr": done.stderr}
+
+
+def test_gif_help_and_argument_errors_do_not_import_tensorflow(tmp_path):
+    import numpy as np
+
+    from ganlib.config import get_config
+    from ganlib.runs import prepare_run_dir
+
+    run = prepare_run_dir(tmp_path / "run", get_config("dcgan", num_samples=4))  # writes config.json, no TF
+    run.frames.mkdir()
+    for step, shade in ((0, 0), (10, 200)):
+        iio.imwrite(run.frame(step), np.full((62, 62), shade, np.uint8))
+    gif = _main_in_subprocess(["gif", str(run.root), "--fps", "4"])
+    assert gif["status"] == 0 and not gif["tf"], gif
+    assert len(iio.imread(run.gif, index=None)) == 2
+
+    for argv, status in ((["train", "--help"], 0), (["--help"], 0), (["train", "--batch-size", "0"], 2),
+                         (["train", "--num-samples", "10"], 2), (["gif", str(tmp_path / "nowhere")], 2)):
+        result = _main_in_subprocess(argv)
+        assert result["status"] == status and not result["tf"], (argv, result)
+
+
+def test_evaluate_keeps_to_the_cli_what_is_the_cli_s(tmp_path, monkeypatch, capsys):
+    """The CLI's part of 'evaluate' around ganlib.metrics.evaluate_run (a stand-in here): run_dir, JSON, print."""
+    import json
+    import types
+
+    import numpy as np
+
+    import ganlib.metrics
+    import ganlib.state
+
+    gan = types.SimpleNamespace(config=types.SimpleNamespace(dataset="mnist", preset="dcgan"))
+    monkeypatch.setattr(ganlib.state, "load_run", lambda path: (gan, RunDir(tmp_path)))
+    calls = []
+
+    def evaluate_run(g, *, num_samples, seed, metrics, data_dir, memorisation_samples, weights_dir=None):
+        calls.append(dict(num_samples=num_samples, seed=seed, metrics=metrics, data_dir=data_dir,
+                          memorisation_samples=memorisation_samples))
+        return ({"metrics": ["fcd"], "fcd": 1.5, "classifier_score": 2.0, "classes_covered": 10,
+                 "kl_to_uniform": 0.01, "num_samples": num_samples, "seed": seed, "epoch": 3,
+                 "checkpoint": "ckpt-3", "preset": "dcgan", "timings": {"generate": 0.1, "fcd": 0.2},
+                 "seconds": 0.3}, np.zeros((num_samples, 28, 28, 1), np.float32))
+
+    monkeypatch.setattr(ganlib.metrics, "evaluate_run", evaluate_run, raising=False)
+    assert main(["evaluate", str(tmp_path), "--num-samples", "20", "--seed", "4", "--metrics", "fcd"]) == 0
+    assert calls == [dict(num_samples=20, seed=4, metrics=["fcd"], data_dir=None, memorisation_samples=calls[0][
+        "memorisation_samples"])]
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written["run_dir"] == str(tmp_path) and written["fcd"] == 1.5
+    out = capsys.readouterr().out
+    assert "ckpt-3 (epoch 3, 20 samples, seed 4)" in out and "FCD 1.500" in out
+
+
+def test_evaluate_end_to_end_through_the_library(tmp_path, fake_data_dir, capsys):
+    """Needs ganlib.metrics.evaluate_run (the metrics branch); not skipped on purpose."""
+    import json
+
+    import tensorflow as tf
+
+    from ganlib.config import get_config
+    from ganlib.runs import prepare_run_dir
+    from ganlib.state import build_gan
+
+    config = get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8, num_samples=4, conditional=True)
+    run = prepare_run_dir(tmp_path / "run", config)
+    tf.train.CheckpointManager(build_gan(config).checkpoint(), run.checkpoints, max_to_keep=1).save(0)
+    assert main(["evaluate", str(run.root), "--num-samples", "20", "--metrics", "fcd", "--data-dir",
+                 str(fake_data_dir)]) == 0
+    metrics = json.loads((run.root / "metrics.json").read_text())
+    assert metrics["run_dir"] == str(run.root) and metrics["num_samples"] == 20
+    assert "class_accuracy" in metrics and list(metrics["timings"])[0] == "generate"
+    assert "class accuracy" in capsys.readouterr().out
