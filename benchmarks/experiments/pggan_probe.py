@@ -2,8 +2,8 @@
 
 Usage (from the repository root; about 15 minutes of training on 2 CPU cores):
 
-    python benchmarks/pggan_probe.py --out pggan_probe
-    python benchmarks/pggan_probe.py --stabilize 400 400 400 --fade 400 400 --eval-samples 500   # a smoke run
+    python -m benchmarks.experiments.pggan_probe --out pggan_probe
+    python -m benchmarks.experiments.pggan_probe --stabilize 400 400 400 --fade 400 400 --eval-samples 500   # a smoke run
 
 It uses the pieces of :mod:`ganlib.progressive` the way a training loop would: one
 :class:`~ganlib.progressive.Growth` shared by both networks, each optimizer built once on all
@@ -49,21 +49,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
 
+from benchmarks.common import append_rows, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 STEP_KEYS = ("d_loss", "g_loss", "real_score", "fake_score", "gradient_penalty")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("pggan_probe")])
     parser.add_argument("--out", type=Path, default=Path("pggan_probe"))
     parser.add_argument("--stabilize", type=int, nargs=3, default=[20_000, 15_000, 25_000], metavar="N",
                         help="real images at alpha 1 at 7x7, 14x14, 28x28")
@@ -77,7 +75,6 @@ def main() -> int:
                              "paper's code)")
     parser.add_argument("--eval-samples", type=int, default=5_000)
     parser.add_argument("--frame-every", type=int, default=2_500, help="real images between GIF frames")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     import keras
@@ -231,6 +228,8 @@ def main() -> int:
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "tensorflow": tf.__version__,
               "keras": keras.__version__, "cpus": os.cpu_count()}
     (args.out / "result.json").write_text(json.dumps(result, indent=2))
+    if args.json is not None:
+        append_rows(args.json, [result], experiment="pggan_probe")
     print(f"Training {result['train_seconds']} s of {result['wall_seconds']} s wall; outputs in {args.out}", flush=True)
     return 0
 
