@@ -21,7 +21,7 @@ process, so that their ratios hold under any load; multiplied by dcgan's idle co
 (``benchmarks/results/stabilisers.jsonl``'s conditions: 57.5 ms per iteration, idle 2-core machine)
 they give the preset's idle seconds per iteration and so the idle training time of any schedule.
 
-Compare with ``dcgan`` at the same wall-clock budget with ``benchmarks/stabilisers.py run dcgan
+Compare with ``dcgan`` at the same wall-clock budget with ``benchmarks/experiments/stabilisers.py run dcgan
 --budget SECONDS`` (it converts the budget into iterations from dcgan's idle cost per iteration).
 """
 

@@ -9,7 +9,7 @@ Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR
 
 Parts:
 
-* ``throughput``: images/s of (a) the reference loop (``benchmarks/tutorial.py``: plain
+* ``throughput``: images/s of (a) the reference loop (``benchmarks/harness/tutorial.py``: plain
   ``tf.function``, tutorial networks, losses, Adam(1e-4), batch 256, the tutorial's
   pipeline) and ganlib's ``make_train_step`` on the same networks and batch, with and
   without XLA, and their ratio; (b) ganlib's default preset (dcgan, batch 64) with each
