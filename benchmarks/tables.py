@@ -337,6 +337,8 @@ TABLES: dict[str, Callable[[Path], str]] = {
         ("other", lambda r: r.get("result") or r.get("seconds")), ("seeds", "seeds"), ("conditions", _conditions)]),
     "data_pipeline": generic("data_pipeline", [
         ("setting", "setting"), ("effect", "effect"), ("TensorFlow", "tensorflow"), ("conditions", _conditions)]),
+    "metrics_costs": generic("metrics_costs", [
+        ("choice", "choice"), ("against", "against"), ("result", "result"), ("conditions", _conditions)]),
     "gif_grey_levels": generic("gif_grey_levels", [
         ("grey levels", "grey_levels"), ("GIF (MB)", "gif_mb"), ("frames", "frames"), ("frame size", "frame_pixels"),
         ("conditions", _conditions)]),

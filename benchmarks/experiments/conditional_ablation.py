@@ -12,7 +12,7 @@ class (the same ``z``, seed 0, for every variant) and prints (and writes to
 ``OUT/result.json``) the class accuracy of ganlib's classifier (mean over classes and per
 class), FCD, classifier score and classes covered over those samples, the epoch times
 and the load average. ``--train-size 640 --per-class 20`` checks the script in under a minute.
-The results are in README.md ("Conditional digits") and in ganlib/models.py.
+The results: ``benchmarks/results/conditional_ablation.jsonl`` and docs/decisions/004-conditional-label-inputs.md.
 """
 
 from __future__ import annotations

@@ -22,26 +22,7 @@ fixed latent batch at the end of every phase (``grid_*.png``), every ``--frame-e
 a GIF frame (``growth.gif``), and the real images as the discriminator sees them at each stage
 (``reals_*.png``).
 
-Measured (default schedule: 20k images at 7x7, 15k + 15k at 14x14, 15k + 25k at 28x28, batch
-16, filters 16, seed 0; 2 CPU cores shared with other jobs, TF 2.21, one run each):
-
-=====================  =======================  =======================
-phase                  subsample (default)      average (paper's code)
-=====================  =======================  =======================
-stable 7x7             66.9 s, 299 img/s        117.4 s, 170 img/s
-fade-in 14x14          100.8 s, 149 img/s       216.4 s, 69 img/s
-stable 14x14           101.1 s, 148 img/s       169.8 s, 88 img/s
-fade-in 28x28          202.2 s, 74 img/s        234.2 s, 64 img/s
-stable 28x28           292.3 s, 86 img/s        287.2 s, 87 img/s
-load average           7.7 - 12.4               12.3 - 14.9
-FCD end of 7x7         374.4 (9 classes)        541.2 (2 classes, collapsed)
-FCD end of 14x14       217.1 (9 classes)        288.3 (9 classes)
-FCD end of 28x28       80.2 (10 classes)        113.0 (9 classes)
-=====================  =======================  =======================
-
-FCD over 5,000 samples; the first step of each stage (tracing) took 8-18 s and is included.
-The speed difference between the two columns is the load, not the method (the two ways of
-reading the input cost the same).
+The results: ``benchmarks/results/pggan_probe.jsonl`` and docs/decisions/007-pggan-critic-input.md.
 """
 
 from __future__ import annotations

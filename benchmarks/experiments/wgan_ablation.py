@@ -18,8 +18,8 @@ FCD, classifier score and classes covered over 10,000 samples, and saves the fix
 The warm-up is the one in the WGAN authors' code (Arjovsky et al. 2017,
 https://github.com/martinarjovsky/WassersteinGAN): 100 critic updates instead of n_critic
 for the first 25 generator updates and every 500th; the extra updates draw their real
-batches at random from the training set. The results are in README.md ("Measuring sample
-quality") and in the ``wgan`` entry of ``ganlib/config.py``.
+batches at random from the training set. The results: ``benchmarks/results/wgan_ablation.jsonl`` and
+docs/decisions/003-wgan-batch-and-algorithm.md.
 """
 
 from __future__ import annotations
