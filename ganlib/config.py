@@ -25,15 +25,9 @@ wgan       Arjovsky et al. 2017 (https://arxiv.org/abs/1701.07875): Wasserstein 
            each critic update on its own real batch, as in the paper's Algorithm 1.
            [Batch 16 instead of the paper's 64: at RMSprop(5e-5) the generator
            moves slowly per update, and batch 16 gives four times the generator updates per
-           epoch for little more time per update. With this Algorithm 1 (each critic update
-           on its own batch: 750 generator iterations per epoch at batch 16), FCD over 10,000
-           samples after epochs 1-5 was 366.4, 220.6, 192.3, 177.9, 177.4 (9/10 classes after
-           epoch 5; seed 0; measured on 2 CPU cores under load average 8-13). Five epochs are
-           3,750 generator iterations, the same number and about the same compute as one epoch
-           of ganlib's earlier step, which reused one real batch for all five critic updates
-           and reached 176.9 at batch 16 and 261.6 at batch 64 (937 iterations); an ablation
-           with that earlier step (README) found the paper code's critic warm-up, its
-           N(0, 0.02) initialisation and RMSprop rho 0.99 within 4 FCD of the preset.]
+           epoch (750 at batch 16) for little more time per update; Keras's RMSprop and
+           initialisers instead of the paper code's warm-up, N(0, 0.02) initialisation and
+           rho 0.99. Measurement: docs/decisions/003-wgan-batch-and-algorithm.md.]
 wgan-gp    Gulrajani et al. 2017 (https://arxiv.org/abs/1704.00028): Wasserstein loss plus
            gradient penalty lambda=10, Adam(1e-4, 0.5, 0.9), n_critic=5, each critic update on
            its own real batch, critic without batch norm, batch 64, as in the paper's Algorithm 1.
@@ -45,12 +39,8 @@ hinge      Lim & Ye 2017 (https://arxiv.org/abs/1705.02894), Miyato et al. 2018
 sngan      Miyato et al. 2018 (https://arxiv.org/abs/1802.05957): hinge loss, spectral normalization
            of every critic layer (both convolutions and the dense logit), no batch norm in the
            critic, Adam(2e-4, beta_1=0.5, beta_2=0.999), n_critic=1: the paper's setting C (its
-           table 1), chosen by measurement (benchmarks/sngan_settings.py; equal training time of
-           300 CPU-seconds each on 2 shared CPU cores, seed 0, FCD over 5,000 samples): C scored
-           FCD 152.4 (2,071 generator updates, 9/10 classes), the authors' code's Adam(2e-4, 0, 0.9)
-           with n_critic=5 163.9 (525 updates, 9/10), setting A, Adam(1e-4, 0.5, 0.9) with
-           n_critic=5, 240.0 (528 updates, 9/10). One seed: A is clearly behind, the 11.5 between
-           C and the code's setting is not established. [DCGAN networks instead of the paper's;
+           table 1), chosen against setting A and the authors' code's Adam(2e-4, 0, 0.9) with
+           n_critic=5 (docs/decisions/002-sngan-settings.md). [DCGAN networks instead of the paper's;
            keras.layers.SpectralNormalization differs from the paper's algorithm 1, see
            ganlib.models.build_discriminator; Algorithm 1's alternating update, as measured.]
 pggan      Karras et al. 2018 (https://arxiv.org/abs/1710.10196): progressive growing 7x7 -> 14x14 ->
@@ -61,26 +51,18 @@ pggan      Karras et al. 2018 (https://arxiv.org/abs/1710.10196): progressive gr
            (``g_filters = d_filters = 16``) instead of 4-8-...-1024 and 512 maps; a shorter schedule
            (``stabilize_images``, ``fade_images``) than the paper's 800k images per phase; no weight
            averaging by default (``ema``); the other departures are listed in ganlib.progressive.]
-           Measured (README, "Progressive growing"; FCD over 10,000 samples): after the preset's 2
-           epochs, 413 s of training on 2 idle cores, FCD 67.5 ± 7.1 (seeds 0, 1, 2), against
-           52.6 ± 1.6 for ``dcgan`` at the same budget.
+           Measurement: docs/decisions/009-pggan-preset.md.
 =========  ===============================================================================
 
 The simultaneous update (``simultaneous_update=True``, the n_critic = 1 presets) takes the
 discriminator's and the generator's gradients from one forward pass at the same parameters,
 as the TensorFlow DCGAN tutorial does, instead of updating the generator against the
-updated discriminator with fresh noise (``False``, the papers' Algorithm 1). Measured with
-``benchmarks/update_rule.py`` (dcgan, batch 64, real MNIST, FCD over 5,000 samples, seed 0):
-per generator iteration the two reached nearly the same FCD (after 250 / 500 / 750 / 1,000 /
-1,250 iterations: simultaneous 337.5 / 160.1 / 133.6 / 124.2 / 103.4, alternating 225.8 /
-154.1 / 132.1 / 115.9 / 100.7), while an alternating iteration cost 1.28x as much (0.89 s
-against 0.69 s, timed in interleaved rounds on 2 CPU cores at load average 12), so the
-simultaneous update reaches an FCD of 135 or 105 in about 1/1.28 of the time and stays the
-default of the n_critic = 1 presets.
+updated discriminator with fresh noise (``False``, the papers' Algorithm 1). It is the
+default of the n_critic = 1 presets because it reaches a given FCD sooner in wall time:
+docs/decisions/001-update-rule.md.
 
-Stabilisers, measured at an equal wall-clock budget (``benchmarks/stabilisers.py``; the
-results and conditions are in README.md, "Stabilisers on MNIST", and notebook 07). None is
-on by default, because none beat plain ``dcgan`` on MNIST at the budgets measured:
+Stabilisers, none on by default, because none beat plain ``dcgan`` on MNIST at an equal
+wall-clock budget (docs/decisions/008-stabilisers-off.md):
 
 * TTUR (Heusel et al. 2017, https://arxiv.org/abs/1706.08500): the settings of Zhang et al.
   2019 (SAGAN, https://arxiv.org/abs/1805.08318), ``g_learning_rate=1e-4,
@@ -89,8 +71,8 @@ on by default, because none beat plain ``dcgan`` on MNIST at the budgets measure
 * ``real_label=0.9``: one-sided label smoothing (Salimans et al. 2016);
 * ``sngan``: spectral normalization with the hinge loss (Miyato et al. 2018).
 
-``make demo`` trains ``dcgan`` for 10 epochs instead of the 5 of ``epochs``' default: the
-longer run was what lowered its FCD (a 600-second budget against 300 seconds).
+``make demo`` trains ``dcgan`` for 10 epochs instead of the 5 of ``epochs``' default: training
+longer is what lowers its FCD (docs/decisions/008-stabilisers-off.md).
 """
 
 from __future__ import annotations
@@ -409,7 +391,7 @@ def _validate_schedule(c: TrainConfig) -> None:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # n_critic = 1: the simultaneous update reaches a given FCD sooner in wall time (see the module docstring).
+    # n_critic = 1: the simultaneous update reaches a given FCD sooner in wall time (docs/decisions/001-update-rule.md).
     "gan": dict(discriminator_loss="minimax", generator_loss="minimax", simultaneous_update=True),
     "dcgan": dict(discriminator_loss="minimax", generator_loss="non_saturating", simultaneous_update=True),
     "lsgan": dict(discriminator_loss="least_squares", generator_loss="least_squares", simultaneous_update=True),

@@ -375,7 +375,7 @@ def make_pipeline(
         ds = tf.data.Dataset.from_tensor_slices({"real": images, "labels": labels.astype(np.int32)})
     ds = ds.cache().shuffle(n, seed=_epoch_seed(seed, epoch), reshuffle_each_iteration=False)
     # The data sit in memory, so there is nothing for tf.data's autotuner to tune; with it on, deleting an
-    # exhausted shuffle+prefetch iterator sometimes blocked for ~5 s (measured on TF 2.21), once per epoch.
+    # exhausted shuffle+prefetch iterator blocked once per epoch (docs/decisions/010-data-pipeline-autotune.md).
     options = tf.data.Options()
     options.autotune.enabled = False
     return ds.batch(batch_size, drop_remainder=True).prefetch(2).with_options(options)

@@ -27,7 +27,7 @@ included. ``fit`` plugs into the Keras ecosystem instead: any Keras callback, th
 networks, both optimizers and the noise generator restored, but a shuffled
 ``tf.data`` pipeline starts its order again in the new process, so a resumed
 ``fit`` sees other batches than an uninterrupted one would. Speed: see
-``benchmarks/bench_fit.py`` and the README.
+``benchmarks/harness/bench_fit.py`` and the README.
 """
 
 from __future__ import annotations

@@ -117,11 +117,8 @@ def build_discriminator(
       the first singular direction) is missing, and the optimizer's update is
       added to ``W / sigma``, not to an unnormalised W. After an update the
       stored kernel's largest singular value is 1 plus the update's effect
-      until the next training call divides it again. Measured by SVD on the
-      ``sngan`` critic (``benchmarks/sngan_settings.py``, largest ``|sigma - 1|``
-      over its three kernels): 0.06 after the first 24 steps of Adam(2e-4, 0.5,
-      0.999), whose first steps are the largest, 0.0016 after 2,071 steps;
-      0.005-0.007 after 525 steps with n_critic=5. A kernel of all zeros is
+      until the next training call divides it again (how far, measured:
+      docs/decisions/002-sngan-settings.md). A kernel of all zeros is
       left as it is.
 
     A batch-normalization layer after a normalised layer rescales its
@@ -288,14 +285,7 @@ def largest_singular_values(model: keras.Model) -> dict[str, float]:
 
 
 # Class-conditional networks (Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784): G(z, y) and D(x, y).
-#
-# The defaults (a learned embedding in G, projection in D) were chosen by measurement:
-# benchmarks/conditional_ablation.py, one epoch of the conditional dcgan on all 60,000 MNIST images (seed 0),
-# 500 samples per class judged by ganlib's classifier (class accuracy: classified as requested, mean over classes):
-#   D projection,    G embedding:  class accuracy 93.8%, FCD 27.3 (5,000 samples)
-#   D concatenation, G embedding:  83.6%, FCD 48.7
-#   D projection,    G one-hot:    89.4%, FCD 38.2
-# One seed each: the D difference (10 points, FCD 27 vs 49) is large; the G difference is smaller.
+# The defaults (a learned embedding in G, projection in D): docs/decisions/004-conditional-label-inputs.md.
 
 LABEL_EMBEDDING_DIM = 50  # size of the generator's learned label vector (g_label_input="embedding")
 
@@ -322,8 +312,7 @@ def build_conditional_generator(
       fixed identity table), as keras-io's conditional GAN and Mirza & Osindero do.
 
     Both add a learned vector per class to the first dense layer (``W [z; e(y)] = W_z z + W_e e(y)``);
-    after one epoch the embedding gave 93.8% class accuracy against 89.4% for one-hot (FCD 27.3 against
-    38.2; see the measurements above this function in the source), so it is the default. The projection
+    the embedding is the default (docs/decisions/004-conditional-label-inputs.md). The projection
     discriminator's paper conditions its ResNet generator by class-conditional batch normalization instead;
     ganlib keeps the DCGAN generator and conditions its input, as Mirza & Osindero do.
 
@@ -400,9 +389,7 @@ def build_conditional_discriminator(
       image's channels (``[28, 28, 1 + num_classes]``) and goes through the same two
       convolutions, as keras-io's conditional GAN does.
 
-    Projection is the default: after one epoch of the conditional dcgan it gave 93.8% class accuracy
-    and FCD 27.3, concatenation 83.6% and FCD 48.7 (one seed; measurements above
-    :func:`build_conditional_generator` in the source). Departures from the paper: ``phi`` is the
+    Projection is the default (docs/decisions/004-conditional-label-inputs.md). Departures from the paper: ``phi`` is the
     DCGAN discriminator's flattened feature map, not a sum-pooled ResNet feature, and the network
     keeps batch normalization instead of spectral normalization (as ganlib's unconditional
     discriminator does).

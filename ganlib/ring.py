@@ -15,13 +15,8 @@ Departures from the paper: the generator's loss is the non-saturating one
 GAN practitioners train, and it collapses all the same; one step is one
 discriminator update and one generator update (ganlib's step); the batch is
 256 (the paper's is 512); and both learning rates are 1e-3 instead of 1e-4,
-so that runs of a few thousand steps fit in a minute on a CPU. Measured on
-2 CPU cores (seed 0, 5,000 steps): at 1e-4 the plain GAN hops between modes
-as in the paper, but no remedy did better: minibatch std spread its points
-over the whole plane, spectral normalization and least squares hopped as
-wide blobs, WGAN-GP's points swung far outside the ring (high-quality share
-<= 0.035 in every run); at 1e-3 the plain GAN still hops and the minibatch-std
-discriminator reached all 8 modes within 3,000 steps.
+so that runs of a few thousand steps fit in a minute on a CPU and still show
+the collapse (docs/decisions/012-ring-settings.md).
 
 The measures are those of VEEGAN (Srivastava et al. 2017,
 https://arxiv.org/abs/1705.07761, section 5.1), also used by PacGAN (Lin et al.
@@ -32,19 +27,8 @@ radius 1 and standard deviation 0.01, the same ratio as here.
 
 :func:`train_ring` trains one :class:`RingConfig` and records scatter
 snapshots from a fixed latent batch; :data:`RING_VARIANTS` names the plain GAN
-and the remedies that ``benchmarks/ring_collapse.py`` compares over seeds.
-
-Measured with it (5,000 steps of batch 256, seeds 0, 1, 2, 2,500 points each;
-2 CPU cores shared with other jobs, load average 7-12, 2026-11-30), modes
-covered and high-quality share, mean +- standard deviation over the seeds:
-the plain GAN 0.7 +- 0.5 and 0.011 +- 0.014 (it hops: the mode holding most
-points changes from one snapshot to the next); with the minibatch standard
-deviation in D 8.0 +- 0.0 (all three seeds) and 0.215 +- 0.047; spectral
-normalization, one-sided label smoothing 0.9, the hinge loss, least squares
-and WGAN-GP (lambda 10, n_critic 5, Adam betas (0.5, 0.9)) each 1 mode or
-fewer in every seed, high-quality share <= 0.011. 33-54 s per run, 126-172 s
-for WGAN-GP. These remedies fail *here*, with these small networks, learning
-rates and this short budget; the measurement says nothing about them elsewhere.
+and the remedies that ``benchmarks/experiments/ring_collapse.py`` compares over seeds
+(the results: docs/decisions/012-ring-settings.md).
 """
 
 from __future__ import annotations

@@ -200,8 +200,7 @@ def save_animation(
 
     A GIF compresses runs of equal pixels (LZW); a generator's grey tones have hundreds of
     distinct values and compress badly. Greyscale frames are therefore rounded to
-    ``grey_levels`` evenly spaced tones: on the frames of a one-epoch conditional run (42
-    frames of 484x629 pixels) 256 tones gave 4.8 MB, 32 tones 1.8 MB, 16 tones 1.2 MB.
+    ``grey_levels`` evenly spaced tones (the default 32: docs/decisions/011-gif-grey-levels.md).
 
     Args:
         frames: PNG files or uint8 arrays ``[H, W]`` (grey) / ``[H, W, 3|4]`` of equal size, in display order.

@@ -31,9 +31,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
 
 def main(argv: list[str] | None = None) -> int:
     from ganlib.data import DATASETS

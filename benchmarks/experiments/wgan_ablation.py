@@ -2,12 +2,12 @@
 
 Usage (from the repository root; about 7-10 minutes per run on 2 CPU cores):
 
-    python benchmarks/wgan_ablation.py --batch-size 16                  # the preset
-    python benchmarks/wgan_ablation.py --batch-size 8
-    python benchmarks/wgan_ablation.py --batch-size 16 --warmup          # the paper code's critic warm-up
-    python benchmarks/wgan_ablation.py --batch-size 16 --dcgan-init      # N(0, 0.02) kernels, N(1, 0.02) BN scales
-    python benchmarks/wgan_ablation.py --batch-size 16 --rho 0.99        # PyTorch's RMSprop default
-    python benchmarks/wgan_ablation.py --batch-size 16 --no-critic-bn
+    python -m benchmarks.experiments.wgan_ablation --batch-size 16                  # the preset
+    python -m benchmarks.experiments.wgan_ablation --batch-size 8
+    python -m benchmarks.experiments.wgan_ablation --batch-size 16 --warmup          # the paper code's critic warm-up
+    python -m benchmarks.experiments.wgan_ablation --batch-size 16 --dcgan-init      # N(0, 0.02) kernels, N(1, 0.02) BN scales
+    python -m benchmarks.experiments.wgan_ablation --batch-size 16 --rho 0.99        # PyTorch's RMSprop default
+    python -m benchmarks.experiments.wgan_ablation --batch-size 16 --no-critic-bn
 
 Each run trains the ``wgan`` preset (RMSprop 5e-5, clip 0.01, n_critic 5, seed 0) for one
 epoch on all 60,000 MNIST training images with ganlib's XLA-compiled train step, in the
@@ -18,8 +18,8 @@ FCD, classifier score and classes covered over 10,000 samples, and saves the fix
 The warm-up is the one in the WGAN authors' code (Arjovsky et al. 2017,
 https://github.com/martinarjovsky/WassersteinGAN): 100 critic updates instead of n_critic
 for the first 25 generator updates and every 500th; the extra updates draw their real
-batches at random from the training set. The results are in README.md ("Measuring sample
-quality") and in the ``wgan`` entry of ``ganlib/config.py``.
+batches at random from the training set. The results: ``benchmarks/results/wgan_ablation.jsonl`` and
+docs/decisions/003-wgan-batch-and-algorithm.md.
 """
 
 from __future__ import annotations
@@ -31,16 +31,15 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.common import append_rows, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 WARMUP_CRITIC_UPDATES, WARMUP_FIRST, WARMUP_EVERY = 100, 25, 500  # the WGAN authors' code
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("wgan_ablation")])
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--warmup", action="store_true", help="the paper code's critic warm-up")
     parser.add_argument("--dcgan-init", action="store_true", help="N(0, 0.02) kernels and N(1, 0.02) batch-norm scales")
@@ -60,7 +59,8 @@ def main() -> int:
     from ganlib.state import build_gan
     from ganlib.viz import save_image_grid
 
-    config = get_config("wgan", batch_size=args.batch_size, epochs=1, d_batch_norm=not args.no_critic_bn)
+    config = get_config("wgan", batch_size=args.batch_size, epochs=1, d_batch_norm=not args.no_critic_bn,
+                        seed=args.seed)
     gan = build_gan(config)
     if args.rho is not None:  # read when the update is traced, so setting it before the first step is enough
         gan.g_optimizer.rho = gan.d_optimizer.rho = args.rho
@@ -105,6 +105,8 @@ def main() -> int:
               "fcd": round(m["fcd"], 1), "classifier_score": round(m["classifier_score"], 2),
               "classes_covered": m["classes_covered"], "load_average": os.getloadavg()}
     (args.out / "result.json").write_text(json.dumps(result, indent=2))
+    if args.json is not None:
+        append_rows(args.json, [result], experiment="wgan_ablation")
     print(json.dumps(result))
     return 0
 

@@ -2,8 +2,8 @@
 
 Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR or ../shared/data):
 
-    python benchmarks/bench_fit.py                       # dcgan, 6,400 images (100 steps per epoch)
-    python benchmarks/bench_fit.py --train-size 3200 --epochs 2 --passes 1 --json fit.json
+    python -m benchmarks.harness.bench_fit                       # dcgan, 6,400 images (100 steps per epoch)
+    python -m benchmarks.harness.bench_fit --train-size 3200 --epochs 2 --passes 1 --json fit.json
 
 Variants, all on the same config, data and machine:
 
@@ -27,17 +27,15 @@ alike; the median epoch of each variant is printed, with the load average.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import append_rows, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def load() -> str:
@@ -45,13 +43,11 @@ def load() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("bench_fit", seed=False)])
     parser.add_argument("--preset", default="dcgan")
     parser.add_argument("--train-size", type=int, default=6400)
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per variant and pass")
     parser.add_argument("--passes", type=int, default=2, help="2: a second pass in the reverse order")
-    parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
     import keras
@@ -122,8 +118,8 @@ def main() -> None:
         print(f"  {name:22s} {median:8.1f} images/s  ({median / base:.2f} x loop)")
     print(load())
     if args.json is not None:
-        args.json.write_text(json.dumps({"preset": args.preset, "images": len(images), "images_per_second": results,
-                                         "load_at_end": os.getloadavg()}, indent=2))
+        append_rows(args.json, [{"preset": args.preset, "images": len(images), "images_per_second": results,
+                                 "load_at_end": os.getloadavg()}], experiment="bench_fit")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 Usage (from the repository root):
 
-    python benchmarks/sngan_settings.py                          # C, A and the authors' code, 300 CPU-s each
-    python benchmarks/sngan_settings.py --settings C dcgan --budget 60
-    python benchmarks/sngan_settings.py --budget 10 --train-size 640 --eval-samples 500   # a smoke run
+    python -m benchmarks.experiments.sngan_settings                          # C, A and the authors' code, 300 CPU-s each
+    python -m benchmarks.experiments.sngan_settings --settings C dcgan --budget 60
+    python -m benchmarks.experiments.sngan_settings --budget 10 --train-size 640 --eval-samples 500   # a smoke run
 
 Each setting trains the ``sngan`` preset (hinge loss, spectral normalization on every critic
 layer, no critic batch norm, batch 64, seed 0) with its learning rate, Adam betas and n_critic
@@ -29,15 +29,13 @@ https://github.com/pfnet-research/sngan_projection, ``configs/sn_cifar10_uncondi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from pathlib import Path
+
+from benchmarks.common import append_rows, parent_parser
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 SETTINGS = {
     "A": dict(g_learning_rate=1e-4, d_learning_rate=1e-4, beta_1=0.5, beta_2=0.9, n_critic=5),
@@ -98,17 +96,14 @@ def run(name: str, args) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("sngan_settings")])
     parser.add_argument("--settings", nargs="+", default=["C", "A", "code"], choices=[*SETTINGS, "dcgan"])
     parser.add_argument("--budget", type=float, default=300.0, help="training seconds per setting (see --clock)")
     parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
                         help="budget in CPU seconds of this process (all its threads; less sensitive to other "
                              "processes on a shared machine) or in wall-clock seconds")
     parser.add_argument("--eval-samples", type=int, default=5000, help="generated images for the metrics")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-size", type=int, default=None, help="first N training images (a quick check)")
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
-    parser.add_argument("--json", type=Path, default=None, help="write every result to this file")
     args = parser.parse_args()
 
     results = []
@@ -122,8 +117,8 @@ def main() -> int:
               f"{r['fcd']:6.1f} "
               f"{r['classifier_score']:5.2f} {r['classes_covered']:7d} {r['max_abs_sigma_minus_1']:6.4f}  "
               f"{r['load_average']}", flush=True)
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=2))
+        if args.json is not None:
+            append_rows(args.json, [r], experiment="sngan_settings")
     return 0
 
 

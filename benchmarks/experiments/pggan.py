@@ -2,7 +2,7 @@
 
 Usage (from the repository root; about 10 minutes on 2 idle CPU cores)::
 
-    python benchmarks/pggan.py --out runs/pggan-bench --seed 0 --json benchmarks/results/pggan.jsonl
+    python -m benchmarks.experiments.pggan --out runs/pggan-bench --seed 0 --json benchmarks/results/pggan.jsonl
 
 It trains ``get_config("pggan", seed=...)`` (plus ``--set FIELD=VALUE`` overrides) with
 :func:`ganlib.train.train`, exactly as ``python -m ganlib train --preset pggan`` does, and a
@@ -21,7 +21,7 @@ process, so that their ratios hold under any load; multiplied by dcgan's idle co
 (``benchmarks/results/stabilisers.jsonl``'s conditions: 57.5 ms per iteration, idle 2-core machine)
 they give the preset's idle seconds per iteration and so the idle training time of any schedule.
 
-Compare with ``dcgan`` at the same wall-clock budget with ``benchmarks/stabilisers.py run dcgan
+Compare with ``dcgan`` at the same wall-clock budget with ``benchmarks/experiments/stabilisers.py run dcgan
 --budget SECONDS`` (it converts the budget into iterations from dcgan's idle cost per iteration).
 """
 
@@ -30,13 +30,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
+from benchmarks.common import append_rows, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def _value(text: str):
@@ -47,14 +46,11 @@ def _value(text: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("pggan")])
     p.add_argument("--out", type=Path, default=Path("runs/pggan-bench"), help="run directory (overwritten)")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                    help="TrainConfig overrides, values as JSON (e.g. epochs=3 'fade_images=[0,0]')")
     p.add_argument("--eval-samples", type=int, default=10_000)
-    p.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
-    p.add_argument("--json", type=Path, default=None, help="JSON lines file to append the result to")
     p.add_argument("--costs", action="store_true", help="time an iteration at each stage against dcgan's instead")
     p.add_argument("--rounds", type=int, default=5, help="--costs: interleaved rounds")
     p.add_argument("--steps", type=int, default=30, help="--costs: iterations per runner per round")
@@ -135,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(result), flush=True)
     if args.json is not None:
-        with args.json.open("a") as f:
-            f.write(json.dumps(result) + "\n")
+        append_rows(args.json, [result], experiment="pggan")
     return 0
 
 
@@ -148,8 +143,7 @@ def costs(args) -> int:
     from ganlib.data import load_dataset, make_pipeline
     from ganlib.state import build_gan
 
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from timing import interleaved_step_seconds
+    from benchmarks.harness.timing import interleaved_step_seconds
 
     images = load_dataset("mnist", "train", data_dir=args.data_dir, limit=4096).images
     runners = {}
@@ -194,8 +188,7 @@ def costs(args) -> int:
               "load_average_end": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     print(json.dumps(result), flush=True)
     if args.json is not None:
-        with args.json.open("a") as f:
-            f.write(json.dumps(result) + "\n")
+        append_rows(args.json, [result], experiment="pggan")
     return 0
 
 

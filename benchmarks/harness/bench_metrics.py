@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    python benchmarks/bench_metrics.py --data-dir ../shared/data [--run RUN_DIR] [--num-samples 10000] [--repeats 2]
+    python -m benchmarks.harness.bench_metrics --data-dir ../shared/data [--run RUN_DIR] [--num-samples 10000] [--repeats 2]
 
 Prints the wall time of each part of ``ganlib.metrics.evaluate_images`` (every metric group), as
 ``python -m ganlib evaluate`` pays it in a fresh process (the "first call" column: the test split's
@@ -32,14 +32,14 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.common import default_data_dir
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-dir", default=default_data_dir())
     parser.add_argument("--run", type=Path, default=None,
                         help="a run directory to sample from (default: an untrained DCGAN)")
     parser.add_argument("--num-samples", type=int, default=10_000)

@@ -11,7 +11,7 @@ forward pass. LeakyReLU uses Keras's default slope (0.3), as a bare
 ``LeakyReLU()`` does. The input pipeline is the tutorial's: shuffle the whole
 training set, batch 256 (the last, short batch kept), no prefetch.
 
-This is the baseline of ``benchmarks/run.py``; it is not part of ganlib.
+This is the baseline of ``benchmarks/harness/run.py``; it is not part of ganlib.
 """
 
 from __future__ import annotations

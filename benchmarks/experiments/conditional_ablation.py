@@ -2,9 +2,9 @@
 
 Usage (from the repository root; one epoch on all 60,000 MNIST images takes 2-4 minutes on 2 CPU cores):
 
-    python benchmarks/conditional_ablation.py --d-label-input projection --g-label-input embedding
-    python benchmarks/conditional_ablation.py --d-label-input concat --g-label-input embedding
-    python benchmarks/conditional_ablation.py --d-label-input projection --g-label-input one_hot
+    python -m benchmarks.experiments.conditional_ablation --d-label-input projection --g-label-input embedding
+    python -m benchmarks.experiments.conditional_ablation --d-label-input concat --g-label-input embedding
+    python -m benchmarks.experiments.conditional_ablation --d-label-input projection --g-label-input one_hot
 
 Each run trains ``get_config("dcgan", conditional=True, ...)`` (seed 0, XLA on) with
 ``ganlib.train.train`` for ``--epochs`` epochs, then draws ``--per-class`` samples of every
@@ -12,7 +12,7 @@ class (the same ``z``, seed 0, for every variant) and prints (and writes to
 ``OUT/result.json``) the class accuracy of ganlib's classifier (mean over classes and per
 class), FCD, classifier score and classes covered over those samples, the epoch times
 and the load average. ``--train-size 640 --per-class 20`` checks the script in under a minute.
-The results are in README.md ("Conditional digits") and in ganlib/models.py.
+The results: ``benchmarks/results/conditional_ablation.jsonl`` and docs/decisions/004-conditional-label-inputs.md.
 """
 
 from __future__ import annotations
@@ -23,18 +23,16 @@ import os
 import sys
 from pathlib import Path
 
+from benchmarks.common import append_rows, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("conditional_ablation")])
     parser.add_argument("--d-label-input", choices=["projection", "concat"], default="projection")
     parser.add_argument("--g-label-input", choices=["embedding", "one_hot"], default="embedding")
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-size", type=int, default=None, help="first N training images (a quick check)")
     parser.add_argument("--per-class", type=int, default=500, help="samples per class for the metrics")
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: runs/cond-D-G)")
@@ -60,6 +58,8 @@ def main() -> int:
               "classes_covered": m["classes_covered"], "num_samples": m["num_samples"],
               "load_average": os.getloadavg()}
     (out / "result.json").write_text(json.dumps(result, indent=2))
+    if args.json is not None:
+        append_rows(args.json, [result], experiment="conditional_ablation")
     print(json.dumps(result))
     return 0
 

@@ -2,9 +2,9 @@
 
 Usage (from the repository root):
 
-    python benchmarks/profile_step.py                    # default preset (dcgan, batch 64), XLA off and on
-    python benchmarks/profile_step.py --config tutorial  # the tutorial's networks at batch 256
-    python benchmarks/profile_step.py --steps 20 --logdir /tmp/ganlib-profile   # keep the trace for TensorBoard
+    python -m benchmarks.harness.profile_step                    # default preset (dcgan, batch 64), XLA off and on
+    python -m benchmarks.harness.profile_step --config tutorial  # the tutorial's networks at batch 256
+    python -m benchmarks.harness.profile_step --steps 20 --logdir /tmp/ganlib-profile   # keep the trace for TensorBoard
 
 The trace (``tf.profiler.experimental.start/stop``) is written to ``--logdir``
 and read back from its ``.xplane.pb`` (TensorFlow's own protobuf, no TensorBoard
@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import default_data_dir
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 
 def summarise(logdir: Path, top: int = 15) -> list[tuple[str, float, int]]:
@@ -125,7 +125,7 @@ def main() -> int:
     parser.add_argument("--config", choices=["default", "tutorial"], default="default")
     parser.add_argument("--steps", type=int, default=10, help="profiled steps (after 3 warm-up steps)")
     parser.add_argument("--logdir", type=Path, default=None, help="where to keep the traces (default: a temp dir)")
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(HERE.parent.parent / "shared" / "data"))
+    parser.add_argument("--data-dir", default=default_data_dir())
     args = parser.parse_args()
     root = args.logdir or Path(tempfile.mkdtemp(prefix="ganlib-profile-"))
     for jit in (False, True):

@@ -20,9 +20,9 @@ Every variant is a preset plus overrides (``VARIANTS``). Three parts:
 
 Usage::
 
-    python benchmarks/stabilisers.py costs --json bench_costs.json
-    python benchmarks/stabilisers.py run dcgan --seed 0 --budget 180 --costs bench_costs.json --out results.jsonl
-    python benchmarks/stabilisers.py table results.jsonl
+    python -m benchmarks.experiments.stabilisers costs --json bench_costs.json
+    python -m benchmarks.experiments.stabilisers run dcgan --seed 0 --budget 180 --costs bench_costs.json --out results.jsonl
+    python -m benchmarks.experiments.stabilisers table results.jsonl
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.common import append_rows, default_data_dir, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 #: name -> (preset, overrides). TTUR uses the two-time-scale rates and Adam betas of
 #: Zhang et al. 2019 (SAGAN), https://arxiv.org/abs/1805.08318, section 5 (D 4e-4, G 1e-4, betas (0, 0.9)).
@@ -72,7 +72,7 @@ def costs(images, variants: list[str], rounds: int, steps: int) -> dict[str, flo
     """Median seconds per generator iteration of each variant (and with one EMA), interleaved rounds."""
     from ganlib.data import make_pipeline
     from ganlib.state import build_gan
-    from timing import interleaved_step_seconds
+    from benchmarks.harness.timing import interleaved_step_seconds
 
     runners = {}
     for name in variants:
@@ -177,19 +177,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--json", type=Path, required=True)
-    p = sub.add_parser("run")
+    p = sub.add_parser("run", parents=[parent_parser("stabilisers", data_dir=False)])
     p.add_argument("variant", choices=list(VARIANTS))
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--budget", type=float, required=True, help="idle 2-core seconds of training")
     p.add_argument("--costs", type=Path, required=True)
     p.add_argument("--marks", type=float, nargs="+", default=[0.5, 1.0])
     p.add_argument("--ema", type=float, nargs="*", default=[0.99, 0.999])
     p.add_argument("--eval-samples", type=int, default=10_000)
-    p.add_argument("--out", type=Path, required=True, help="JSON lines, appended")
+    p.add_argument("--out", type=Path, default=None, help="JSON lines, appended (the same as --json FILE)")
     p = sub.add_parser("table")
     p.add_argument("paths", type=Path, nargs="+")
     for p in sub.choices.values():
-        p.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+        p.add_argument("--data-dir", default=default_data_dir())
     args = parser.parse_args(argv)
     if args.part == "table":
         print(table(args.paths))
@@ -207,9 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     cost = json.loads(args.costs.read_text())["seconds_per_iteration"]
     rows = run(images, args.variant, args.seed, args.budget, cost, args.marks, args.ema, args.eval_samples,
                args.data_dir)
-    with args.out.open("a") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+    for path in {args.out, args.json} - {None}:
+        append_rows(path, rows, experiment="stabilisers")
+    if args.out is None and args.json is None:
+        print("\n".join(json.dumps(r) for r in rows))
     return 0
 
 

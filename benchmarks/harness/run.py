@@ -2,14 +2,14 @@
 
 Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR or ../shared/data):
 
-    python benchmarks/run.py                       # everything: throughput, then 2 x 15 min of training
-    python benchmarks/run.py --budget 0.5          # smoke run: 30 s of training per configuration
-    python benchmarks/run.py --parts throughput    # only the images/s tables (a few minutes)
-    python benchmarks/run.py --parts quality --budget 5 --json results.json
+    python -m benchmarks.harness.run                       # everything: throughput, then 2 x 15 min of training
+    python -m benchmarks.harness.run --budget 0.5          # smoke run: 30 s of training per configuration
+    python -m benchmarks.harness.run --parts throughput    # only the images/s tables (a few minutes)
+    python -m benchmarks.harness.run --parts quality --budget 5 --json results.json
 
 Parts:
 
-* ``throughput``: images/s of (a) the reference loop (``benchmarks/tutorial.py``: plain
+* ``throughput``: images/s of (a) the reference loop (``benchmarks/harness/tutorial.py``: plain
   ``tf.function``, tutorial networks, losses, Adam(1e-4), batch 256, the tutorial's
   pipeline) and ganlib's ``make_train_step`` on the same networks and batch, with and
   without XLA, and their ratio; (b) ganlib's default preset (dcgan, batch 64) with each
@@ -37,12 +37,10 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from benchmarks.common import append_rows, parent_parser
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(HERE)]
 
 DEFAULT_MARKS = "0.5,1,2,3,5,10,15"  # minutes for a 15-minute budget; scaled with --budget
 
@@ -87,7 +85,7 @@ def device_memory_mb() -> float | None:
 
 def _tutorial_models(seed: int = 0):
     import keras
-    import tutorial
+    from benchmarks.harness import tutorial
 
     keras.utils.set_random_seed(seed)
     g, d = tutorial.build_generator(), tutorial.build_discriminator()
@@ -126,7 +124,7 @@ def _variant(fn, k: int = 1):
 
 
 def _reference_variant(images, batch_size: int):
-    import tutorial
+    from benchmarks.harness import tutorial
 
     g, d, g_opt, d_opt = _tutorial_models()
     step = tutorial.make_step(g, d, g_opt, d_opt)
@@ -238,7 +236,7 @@ def _quality_worker(which: str, budget_s: float, marks_s: list[float], args) -> 
     z_eval = np.random.default_rng(0).standard_normal((args.eval_samples, 100)).astype(np.float32)
 
     if which == "tutorial":
-        import tutorial
+        from benchmarks.harness import tutorial
 
         g, d, g_opt, d_opt = _tutorial_models(seed=args.seed)
         step = tutorial.make_step(g, d, g_opt, d_opt)
@@ -318,7 +316,7 @@ def quality(args) -> dict:
     print(f"\n== Time to quality: {args.budget:g} min of training each, FCD ({args.eval_samples} samples) at "
           f"{', '.join(f'{m / 60:.2f}' for m in marks)} min ({load()}) ==", flush=True)
     for which in ("tutorial", "ganlib"):
-        cmd = [sys.executable, __file__, "--_quality-worker", which, "--budget", str(args.budget),
+        cmd = [sys.executable, "-m", "benchmarks.harness.run", "--_quality-worker", which, "--budget", str(args.budget),
                "--marks", ",".join(str(m / 60 * 15 / args.budget) for m in marks),
                "--eval-samples", str(args.eval_samples), "--data-dir", str(args.data_dir), "--seed", str(args.seed),
                "--quality-k", str(args.quality_k)]
@@ -374,7 +372,7 @@ def machine() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("run")],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--parts", default="throughput,quality",
                         help="comma-separated: throughput, quality")
@@ -383,15 +381,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--marks", default=DEFAULT_MARKS,
                         help="FCD marks in minutes for a 15-minute budget, scaled to --budget")
     parser.add_argument("--eval-samples", type=int, default=5000, help="generated images per FCD evaluation")
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps-256", type=int, default=6, help="timed steps per round at batch 256")
     parser.add_argument("--steps-64", type=int, default=40, help="timed steps per round for the default preset")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (the median counts)")
     parser.add_argument("--k", type=int, default=8, help="steps per tf.function call for the option table")
     parser.add_argument("--quality-k", type=int, default=1,
                         help="steps per tf.function call of ganlib in the quality part")
-    parser.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
     parser.add_argument("--_quality-worker", dest="worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.budget > 0:
@@ -418,8 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         results["quality"] = quality(args)
     results["load_at_end"] = load()
     print(f"\nDone ({load()}).")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    if args.json is not None:
+        append_rows(args.json, [results], experiment="run")
     return 0
 
 

@@ -2,9 +2,9 @@
 
 Usage (from the repository root):
 
-    python benchmarks/ring_collapse.py                                   # every variant, seeds 0 1 2
-    python benchmarks/ring_collapse.py --variants "gan (non-saturating)" --seeds 0 --plot ring.png
-    python benchmarks/ring_collapse.py --steps 200 --snapshot-every 100 --seeds 0   # a smoke run
+    python -m benchmarks.experiments.ring_collapse                                   # every variant, seeds 0 1 2
+    python -m benchmarks.experiments.ring_collapse --variants "gan (non-saturating)" --seeds 0 --plot ring.png
+    python -m benchmarks.experiments.ring_collapse --steps 200 --snapshot-every 100 --seeds 0   # a smoke run
 
 Each run trains one variant of ``ganlib.ring.RING_VARIANTS`` (the plain non-saturating GAN of
 Metz et al. 2017's ring experiment, then one remedy per row) for ``--steps`` steps of batch
@@ -22,15 +22,14 @@ every variant's first seed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
+from benchmarks.common import append_rows, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def plot(results: dict, path: Path) -> None:
@@ -64,14 +63,14 @@ def plot(results: dict, path: Path) -> None:
 def main() -> int:
     from ganlib.ring import RING_VARIANTS, RingConfig, summarize, train_ring
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     parents=[parent_parser("ring_collapse", seed=False, data_dir=False)])
     parser.add_argument("--variants", nargs="+", default=list(RING_VARIANTS), choices=list(RING_VARIANTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--snapshot-every", type=int, default=500)
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True, help="compile the step with XLA")
-    parser.add_argument("--json", type=Path, default=None, help="write every run's figures to this file")
     parser.add_argument("--plot", type=Path, default=None, help="save scatter snapshots to this image")
     args = parser.parse_args()
 
@@ -99,8 +98,9 @@ def main() -> int:
         print(f"| {name} | {s['modes_mean']:.1f} ± {s['modes_std']:.1f} | {s['all_modes_runs']}/{s['runs']} "
               f"| {s['high_quality_mean']:.3f} ± {s['high_quality_std']:.3f} | {s['seconds_mean']:.0f} |")
     print(f"\nload average at the end {os.getloadavg()}")
-    if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "runs": rows}, indent=2))
+    if args.json is not None:
+        settings = {"steps": args.steps, "batch_size": args.batch_size, "jit": args.jit}
+        append_rows(args.json, [{**settings, **row} for row in rows], experiment="ring_collapse")
     if args.plot:
         plot(results, args.plot)
     return 0

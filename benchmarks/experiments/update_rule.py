@@ -15,7 +15,7 @@ time to an FCD is reported both as measured and as iterations x idle cost.
 
 Usage::
 
-    python benchmarks/update_rule.py --seeds 0 1 --steps 1500 --json update_rule.json
+    python -m benchmarks.experiments.update_rule --seeds 0 1 --steps 1500 --json update_rule.json
 """
 
 from __future__ import annotations
@@ -25,15 +25,10 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
+
+from benchmarks.common import append_rows, load_average as load, parent_parser
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-
-def load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def step_costs(images, rounds: int = 5, steps: int = 30) -> dict[str, float]:
@@ -43,7 +38,7 @@ def step_costs(images, rounds: int = 5, steps: int = 30) -> dict[str, float]:
     from ganlib.config import get_config
     from ganlib.data import make_pipeline
     from ganlib.state import build_gan
-    from timing import interleaved_step_seconds
+    from benchmarks.harness.timing import interleaved_step_seconds
 
     runners = {}
     for name, simultaneous in (("simultaneous", True), ("alternating", False)):
@@ -87,14 +82,24 @@ def run(images, simultaneous: bool, seed: int, steps: int, eval_every: int, eval
     return curve
 
 
+def update_rule_rows(result: dict, args) -> list[dict]:
+    """One row per rule, seed and evaluation: the rows of ``benchmarks/results/update_rule.jsonl``."""
+    rows = []
+    for key, curve in result["runs"].items():
+        rule, seed = key.split("/")
+        for point in curve:
+            rows.append({"rule": rule, "seed": int(seed), "preset": "dcgan", "batch_size": 64,
+                         "eval_samples": args.eval_samples,
+                         "seconds_per_iteration": round(result["step_seconds"][rule], 3), **point})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("update_rule", seed=False)])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=1500, help="generator iterations per run")
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--eval-samples", type=int, default=5000)
-    parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
     from ganlib.data import load_dataset
@@ -107,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             result["runs"][f"{name}/{seed}"] = run(images, simultaneous, seed, args.steps, args.eval_every,
                                                    args.eval_samples, args.data_dir)
     result["load_after"] = load()
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+    if args.json is not None:
+        append_rows(args.json, update_rule_rows(result, args), experiment="update_rule")
     print(json.dumps(result))
     return 0
 

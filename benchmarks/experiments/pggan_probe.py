@@ -2,8 +2,8 @@
 
 Usage (from the repository root; about 15 minutes of training on 2 CPU cores):
 
-    python benchmarks/pggan_probe.py --out pggan_probe
-    python benchmarks/pggan_probe.py --stabilize 400 400 400 --fade 400 400 --eval-samples 500   # a smoke run
+    python -m benchmarks.experiments.pggan_probe --out pggan_probe
+    python -m benchmarks.experiments.pggan_probe --stabilize 400 400 400 --fade 400 400 --eval-samples 500   # a smoke run
 
 It uses the pieces of :mod:`ganlib.progressive` the way a training loop would: one
 :class:`~ganlib.progressive.Growth` shared by both networks, each optimizer built once on all
@@ -22,26 +22,7 @@ fixed latent batch at the end of every phase (``grid_*.png``), every ``--frame-e
 a GIF frame (``growth.gif``), and the real images as the discriminator sees them at each stage
 (``reals_*.png``).
 
-Measured (default schedule: 20k images at 7x7, 15k + 15k at 14x14, 15k + 25k at 28x28, batch
-16, filters 16, seed 0; 2 CPU cores shared with other jobs, TF 2.21, one run each):
-
-=====================  =======================  =======================
-phase                  subsample (default)      average (paper's code)
-=====================  =======================  =======================
-stable 7x7             66.9 s, 299 img/s        117.4 s, 170 img/s
-fade-in 14x14          100.8 s, 149 img/s       216.4 s, 69 img/s
-stable 14x14           101.1 s, 148 img/s       169.8 s, 88 img/s
-fade-in 28x28          202.2 s, 74 img/s        234.2 s, 64 img/s
-stable 28x28           292.3 s, 86 img/s        287.2 s, 87 img/s
-load average           7.7 - 12.4               12.3 - 14.9
-FCD end of 7x7         374.4 (9 classes)        541.2 (2 classes, collapsed)
-FCD end of 14x14       217.1 (9 classes)        288.3 (9 classes)
-FCD end of 28x28       80.2 (10 classes)        113.0 (9 classes)
-=====================  =======================  =======================
-
-FCD over 5,000 samples; the first step of each stage (tracing) took 8-18 s and is included.
-The speed difference between the two columns is the load, not the method (the two ways of
-reading the input cost the same).
+The results: ``benchmarks/results/pggan_probe.jsonl`` and docs/decisions/007-pggan-critic-input.md.
 """
 
 from __future__ import annotations
@@ -49,21 +30,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
 
+from benchmarks.common import append_rows, parent_parser
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 STEP_KEYS = ("d_loss", "g_loss", "real_score", "fake_score", "gradient_penalty")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[parent_parser("pggan_probe")])
     parser.add_argument("--out", type=Path, default=Path("pggan_probe"))
     parser.add_argument("--stabilize", type=int, nargs=3, default=[20_000, 15_000, 25_000], metavar="N",
                         help="real images at alpha 1 at 7x7, 14x14, 28x28")
@@ -77,7 +56,6 @@ def main() -> int:
                              "paper's code)")
     parser.add_argument("--eval-samples", type=int, default=5_000)
     parser.add_argument("--frame-every", type=int, default=2_500, help="real images between GIF frames")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     import keras
@@ -231,6 +209,8 @@ def main() -> int:
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "tensorflow": tf.__version__,
               "keras": keras.__version__, "cpus": os.cpu_count()}
     (args.out / "result.json").write_text(json.dumps(result, indent=2))
+    if args.json is not None:
+        append_rows(args.json, [result], experiment="pggan_probe")
     print(f"Training {result['train_seconds']} s of {result['wall_seconds']} s wall; outputs in {args.out}", flush=True)
     return 0
 

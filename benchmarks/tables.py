@@ -1,0 +1,393 @@
+"""Generate every measurement table of the documentation from the results files.
+
+    python -m benchmarks.tables            # rewrite the tables in README.md, benchmarks/README.md, docs/decisions/*.md
+    python -m benchmarks.tables --check    # exit 1 and name the tables that differ from their data
+
+A generated table sits between two markers in a Markdown file::
+
+    <!-- table:update_rule -->
+    | ... the table ... |
+    <!-- /table -->
+
+and everything between them is replaced by ``TABLES["update_rule"](results_dir)``, a function of
+the files in ``benchmarks/results/`` only. Editing a table by hand is therefore pointless: change
+its data (run the experiment with ``--json``) or its renderer here, then run this command.
+``tests/test_tables.py`` fails when a table in the repository differs from what its data give.
+
+Nothing here imports TensorFlow or ganlib.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import statistics
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+BENCHMARKS = Path(__file__).resolve().parent
+REPO = BENCHMARKS.parent
+RESULTS = BENCHMARKS / "results"
+MARKER = re.compile(r"(<!-- table:(?P<name>[a-z0-9_]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.S)
+
+
+def documents(repo: Path = REPO) -> list[Path]:
+    """The Markdown files whose tables are generated."""
+    return [repo / "README.md", repo / "benchmarks" / "README.md", *sorted((repo / "docs" / "decisions").glob("*.md"))]
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def read_rows(results: Path, name: str) -> list[dict[str, Any]]:
+    """The rows of ``results/<name>.jsonl``, in file order."""
+    with open(results / f"{name}.jsonl") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def num(x: Any, digits: int = 1, *, thousands: bool = True) -> str:
+    """``x`` rounded to ``digits`` decimals as Python formats it, with thousands separators."""
+    return f"{float(x):,.{digits}f}" if thousands else f"{float(x):.{digits}f}"
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """A share as a percentage: ``0.938`` -> ``93.8%``."""
+    return num(round(100 * x, 10), digits) + "%"
+
+
+def mean_std(values: list[float], digits: int = 1) -> str:
+    if len(values) == 1:
+        return num(values[0], digits)
+    return f"{num(statistics.mean(values), digits)} ± {num(statistics.stdev(values), digits)}"
+
+
+def table(header: list[str], rows: Iterable[list[Any]]) -> str:
+    lines = [("| " + " | ".join(header) + " |").replace("|  |", "| |"), "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def source_line(rows: list[dict[str, Any]], name: str) -> str:
+    """One line under a table: the results file and the distinct sources of its rows."""
+    sources = list(dict.fromkeys(r["source"] for r in rows if "source" in r))
+    text = f"Data: `benchmarks/results/{name}.jsonl`"
+    if sources:
+        text += "; " + "; ".join(sources)
+    return f"\n*{text}.*\n"
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+def update_rule(results: Path) -> str:
+    rows = read_rows(results, "update_rule")
+    marks = sorted({r["iterations"] for r in rows})
+    label = {"simultaneous": "simultaneous (the presets)", "alternating": "alternating (Algorithm 1)"}
+    out = []
+    for rule in ("simultaneous", "alternating"):
+        rs = {r["iterations"]: r for r in rows if r["rule"] == rule}
+        first = next(iter(rs.values()))
+        cost = f"{num(first['seconds_per_iteration'], 2)} s"
+        if first.get("cost_ratio_to_simultaneous"):
+            cost += f" ({num(first['cost_ratio_to_simultaneous'], 2)}x)"
+        out.append([label[rule], *(num(rs[m]["fcd"]) if m in rs else "" for m in marks), cost])
+    return table(["generator iterations", *(f"{m:,}" for m in marks), "cost per iteration"], out)
+
+
+D_LABEL = {"projection": "projection", "concat": "concatenated one-hot label maps (keras-io's conditional GAN)"}
+G_LABEL = {"embedding": "embedding", "one_hot": "one-hot label"}
+CONDITIONAL_DEFAULT = ("projection", "embedding")  # TrainConfig.d_label_input, g_label_input
+
+
+def conditional_ablation(results: Path) -> str:
+    out = []
+    for r in read_rows(results, "conditional_ablation"):
+        cells = [D_LABEL[r["d_label_input"]], G_LABEL[r["g_label_input"]], pct(r["class_accuracy"]),
+                 f"{r['worst_class']}: {pct(r['worst_class_accuracy'])}", num(r["fcd"])]
+        if (r["d_label_input"], r["g_label_input"]) == CONDITIONAL_DEFAULT:
+            cells = [f"**{c}**" for c in cells[:3]] + [cells[3], f"**{cells[4]}**"]
+            cells[1] += " (the default)"
+        out.append(cells)
+    return table(["discriminator", "generator", "class accuracy (mean over classes)", "worst class",
+                  "FCD (5,000 samples)"], out)
+
+
+def conditional_default(results: Path) -> str:
+    rows = read_rows(results, "conditional_default")
+    digits = [r for r in rows if r["digit"] != "mean"]
+    mean = next(r for r in rows if r["digit"] == "mean")
+    n = digits[0]["per_class_samples"]
+    return table(["requested digit", *(str(r["digit"]) for r in digits), "mean"],
+                 [[f"classified as requested ({n:,} samples each)", *(pct(r["class_accuracy"]) for r in digits),
+                   f"**{pct(mean['class_accuracy'], 2)}**"]])
+
+
+FIT_VARIANTS = {
+    "loop": "loop, XLA on (the CLI's default), TensorBoard on (the default)",
+    "loop, no TensorBoard": "loop, XLA on, `--no-tensorboard`",
+    "loop, no XLA": "loop, XLA off (`--no-jit`)",
+    "fit": "`fit` (Keras's `jit_compile=\"auto\"`, which is off on a CPU)",
+    "fit, XLA": "`fit`, `compile(jit_compile=True)`",
+    "fit, XLA step only": "`fit`, XLA on ganlib's step only (`build_gan_model(config, jit_compile_step=True)`)",
+}
+
+
+def fit_speed(results: Path) -> str:
+    data = json.loads((results / "fit_idle.json").read_text())
+    out = []
+    for key, values in data["images_per_second"].items():
+        out.append([FIT_VARIANTS.get(key, key),
+                    f"{num(statistics.median(values), 0)} ({num(min(values), 0)}-{num(max(values), 0)})"])
+    return table(["variant", "images/s: median (the 4 epochs)"], out)
+
+
+STABILISER_LABELS = {
+    ("dcgan", "raw"): "`dcgan` (baseline)",
+    ("dcgan", "ema0.99"): "`dcgan` + EMA 0.99",
+    ("dcgan", "ema0.999"): "`dcgan` + EMA 0.999",
+    ("ttur", "raw"): "`dcgan` + TTUR (G 1e-4, D 4e-4, betas (0, 0.9))",
+    ("ttur", "ema0.99"): "`dcgan` + TTUR + EMA 0.99",
+    ("dcgan-ls", "raw"): "`dcgan` + label smoothing 0.9",
+    ("sngan", "raw"): "`sngan` (hinge + spectral norm, setting C)",
+    ("sngan", "ema0.99"): "`sngan` + EMA 0.99 (the best combination with spectral normalization)",
+}
+
+
+def _stabiliser_rows(results: Path, budgets: list[float], labels: dict, suffix: bool) -> list[list[str]]:
+    rows = read_rows(results, "stabilisers")
+    out = []
+    for budget in budgets:
+        for key, label in labels.items():
+            rs = sorted((r for r in rows if (r["variant"], r["generator"]) == key and r["budget_seconds"] == budget),
+                        key=lambda r: r["seed"])
+            if not rs:
+                continue
+            out.append([label + (f", {budget:g} s" if suffix else ""), f"{rs[0]['iterations']:,}",
+                        ",".join(str(r["seed"]) for r in rs), mean_std([r["fcd"] for r in rs]),
+                        ", ".join(str(r["classes_covered"]) for r in rs)])
+    return out
+
+
+STABILISER_HEADER = ["variant", "generator iterations", "seeds", "FCD, mean ± std over seeds", "classes covered (per seed)"]
+
+
+def stabilisers_150(results: Path) -> str:
+    return table(STABILISER_HEADER, _stabiliser_rows(results, [150.0], STABILISER_LABELS, False))
+
+
+def stabilisers_long(results: Path) -> str:
+    labels = {k: v for k, v in STABILISER_LABELS.items() if k[0] == "dcgan"}
+    labels[("dcgan", "raw")] = "`dcgan`"
+    return table(STABILISER_HEADER, _stabiliser_rows(results, [300.0, 600.0], labels, True))
+
+
+def _pggan_runs(results: Path) -> list[dict]:
+    return sorted((r for r in read_rows(results, "pggan") if r.get("preset") == "pggan" and r.get("overrides") == {}),
+                  key=lambda r: r["seed"])
+
+
+def pggan_seeds(results: Path) -> str:
+    runs = _pggan_runs(results)
+    labels = {"end of 7x7": "FCD at the end of 7x7", "end of 14x14": "FCD at the end of 14x14",
+              "end of 28x28": "FCD at the end of 28x28, the schedule's end", "end of run": "FCD at the end of the run"}
+    out = []
+    for at, label in labels.items():
+        evals = [next(e for e in r["evaluations"] if e["at"] == at) for r in runs]
+        cells = []
+        for e in evals:
+            if at == "end of run":
+                cells.append(f"**{num(e['fcd'])}** ({e['classes_covered']} classes, coverage {num(e['coverage'], 2)}, "
+                             f"classifier score {num(e['classifier_score'], 2)})")
+            else:
+                cells.append(f"{num(e['fcd'])} ({e['classes_covered']} classes)")
+        out.append([f"{label} ({evals[0]['images_seen']:,} images)", *cells])
+    times = []
+    for r in runs:
+        loads = [r["load_average_start"][0], r["load_average_end"][0], *(x for p in r["phases"] for x in p["load_average"])]
+        times.append(f"{num(r['train_seconds'], 0)} s ({num(min(loads))}-{num(max(loads))})")
+    out.append(["training time, wall (1-minute load average, lowest-highest recorded during the run)", *times])
+    return table(["", *(f"seed {r['seed']}" for r in runs)], out)
+
+
+def pggan_vs_dcgan(results: Path) -> str:
+    rows = read_rows(results, "pggan")
+    dcgan = [r for r in rows if r.get("variant") == "dcgan"]
+    runs = _pggan_runs(results)
+    marks = sorted({r["budget_seconds"] for r in dcgan})
+    out = []
+    for i, budget in enumerate(marks):
+        rs = sorted((r for r in dcgan if r["budget_seconds"] == budget), key=lambda r: r["seed"])
+        fcds = [r["fcd"] for r in rs]
+        cell = f"{mean_std(fcds)} ({', '.join(num(f) for f in fcds)}; {rs[0]['iterations']:,} iterations)"
+        if i == len(marks) - 1:
+            ends = [next(e for e in r["evaluations"] if e["at"] == "end of run") for r in runs]
+            pf = [e["fcd"] for e in ends]
+            iterations = ends[0]["images_seen"] // runs[0]["schedule"]["stage_batch_sizes"][-1]
+            cell = f"**{mean_std(fcds)}** ({', '.join(num(f) for f in fcds)}; {rs[0]['iterations']:,} iterations)"
+            pcell = f"**{mean_std(pf)}** ({', '.join(num(f) for f in pf)}; {iterations:,} iterations)"
+        elif i == 0:
+            e14 = [next(e for e in r["evaluations"] if e["at"] == "end of 14x14")["fcd"] for r in runs]
+            pcell = f"end of 14x14: {', '.join(num(f) for f in e14)} (images at 14x14)"
+        else:
+            pcell = "in the stable 28x28 phase (not evaluated)"
+        out.append([str(math.floor(budget)), cell, pcell])
+    return table(["idle training seconds", "`dcgan`", "`pggan`"], out)
+
+
+def _throughput(results: Path, which: str, last: str) -> str:
+    rows = [r for r in read_rows(results, "throughput") if r["table"] == which]
+    out = []
+    for r in rows:
+        ratio = num(r["ratio"], 2)
+        if which.startswith("tutorial") and r["variant"] != "reference (tutorial loop)":
+            ratio = f"**{ratio}**" + (f" ({num(r['ratio'], 3)})" if num(r["ratio"], 3) != num(r["ratio"], 2) + "0" else "")
+        variant = r["variant"].replace("--no-jit", "`--no-jit`").replace("--steps-per-execution 8", "`--steps-per-execution 8`")
+        variant = variant.replace("make_train_step", "`make_train_step`")
+        ips = num(r["images_per_second"])
+        if "the CLI's default" in r["variant"] and which.startswith("dcgan"):
+            variant, ips = f"**{variant}**", f"**{ips}**"
+        out.append([variant, num(r["ms_per_step"], 0, thousands=False), ips, ratio])
+    return table(["variant", "ms/step", "images/s", last], out)
+
+
+def throughput_tutorial(results: Path) -> str:
+    return _throughput(results, "tutorial configuration, batch 256", "ratio to reference")
+
+
+def throughput_dcgan(results: Path) -> str:
+    return _throughput(results, "dcgan preset, batch 64", "ratio to default")
+
+
+def generic(name: str, columns: list[tuple[str, str | Callable[[dict], Any]]],
+            keep: Callable[[dict], bool] = lambda r: True) -> Callable[[Path], str]:
+    """A table of the rows of one results file: one column per (header, key or function); then the sources."""
+
+    def render(results: Path) -> str:
+        rows = [r for r in read_rows(results, name) if keep(r)]
+
+        def cell(r: dict, how: str | Callable) -> str:
+            value = how(r) if callable(how) else r.get(how)
+            return "—" if value is None else str(value)
+
+        return table([h for h, _ in columns], ([cell(r, how) for _, how in columns] for r in rows)) \
+            + source_line(rows, name)
+
+    render.__name__ = name
+    return render
+
+
+def _conditions(r: dict) -> str:
+    if "conditions" in r:
+        return r["conditions"]
+    return ", ".join(str(r[k]) for k in ("machine", "load") if k in r and r[k] is not None) or "not recorded"
+
+
+TABLES: dict[str, Callable[[Path], str]] = {
+    "update_rule": update_rule,
+    "conditional_ablation": conditional_ablation,
+    "conditional_default": conditional_default,
+    "fit_speed": fit_speed,
+    "stabilisers_150": stabilisers_150,
+    "stabilisers_long": stabilisers_long,
+    "pggan_seeds": pggan_seeds,
+    "pggan_vs_dcgan": pggan_vs_dcgan,
+    "throughput_tutorial": throughput_tutorial,
+    "throughput_dcgan": throughput_dcgan,
+    "update_rule_data": generic("update_rule", [
+        ("rule", "rule"), ("iterations", "iterations"), ("FCD", "fcd"), ("s/iteration", "seconds_per_iteration"),
+        ("seed", "seed"), ("samples", "eval_samples"), ("load average", "load")]),
+    "sngan_settings": generic("sngan_settings", [
+        ("setting", "setting"), ("optimizer", "optimizer"), ("n_critic", "n_critic"),
+        ("generator updates", "generator_updates"), ("FCD (5,000 samples)", "fcd"), ("classes", "classes_covered"),
+        ("budget", "budget"), ("load average", "load")], keep=lambda r: "fcd" in r),
+    "sngan_sigma": generic("sngan_settings", [
+        ("setting", "setting"), ("n_critic", "n_critic"), ("generator updates", "generator_updates"),
+        ("largest abs(sigma - 1)", "max_abs_sigma_minus_1"), ("conditions", _conditions)],
+        keep=lambda r: "max_abs_sigma_minus_1" in r),
+    "wgan_ablation": generic("wgan_ablation", [
+        ("train step", "step"), ("change", "change"), ("batch", "batch_size"), ("epochs", "epochs"),
+        ("generator iterations", "generator_iterations"), ("FCD (10,000 samples)", lambda r: r.get("fcd") or r.get("fcd_change")),
+        ("conditions", _conditions)]),
+    "conditional_ablation_data": generic("conditional_ablation", [
+        ("D label input", "d_label_input"), ("G label input", "g_label_input"), ("class accuracy", "class_accuracy"),
+        ("FCD", "fcd"), ("seed", "seed"), ("load average", "load")]),
+    "frame_spacing": generic("frame_spacing", [
+        ("command", "command"), ("schedule", "schedule"), ("steps", "steps"), ("frames", "frames"),
+        ("change per frame (grey levels)", "change_per_frame"), ("GIF (MB)", "gif_mb"), ("conditions", _conditions)]),
+    "throughput_other": generic("throughput", [
+        ("measurement", "table"), ("variant", "variant"), ("ms/step", "ms_per_step"), ("note", "note"),
+        ("conditions", _conditions)], keep=lambda r: not r["table"].startswith(("tutorial", "dcgan"))),
+    "pggan_probe": generic("pggan_probe", [
+        ("input downsampling", "input_downsampling"), ("phase / at", lambda r: r.get("phase") or r.get("at")),
+        ("seconds", "seconds"), ("images/s", "images_per_second"), ("FCD (5,000 samples)", "fcd"),
+        ("classes", "classes_covered"), ("mean penalty", "mean_gradient_penalty"),
+        ("mean scores (real, fake)", lambda r: f"{r['mean_real_score']}, {r['mean_fake_score']}" if "mean_real_score" in r else None),
+        ("load average", "load")],
+        keep=lambda r: "input_downsampling" in r),
+    "pggan_stage_selection": generic("pggan_probe", [
+        ("stage selection", "stage_selection"), ("trace s", "trace_seconds"), ("ms/step", "ms_per_step"),
+        ("conditions", _conditions)], keep=lambda r: "stage_selection" in r),
+    "ring_collapse": generic("ring_collapse", [
+        ("variant", lambda r: r.get("variant") or r.get("measurement") or f"learning rate {r['learning_rate']:g}"),
+        ("modes covered (of 8)", lambda r: r.get("modes_covered") or (
+            f"{r['modes_covered_mean']} ± {r['modes_covered_std']}" if "modes_covered_mean" in r else None)),
+        ("high-quality share", lambda r: r.get("high_quality") or (
+            f"{r['high_quality_mean']} ± {r['high_quality_std']}" if "high_quality_mean" in r else None)),
+        ("other", lambda r: r.get("result") or r.get("seconds")), ("seeds", "seeds"), ("conditions", _conditions)]),
+    "data_pipeline": generic("data_pipeline", [
+        ("setting", "setting"), ("effect", "effect"), ("TensorFlow", "tensorflow"), ("conditions", _conditions)]),
+    "metrics_costs": generic("metrics_costs", [
+        ("choice", "choice"), ("against", "against"), ("result", "result"), ("conditions", _conditions)]),
+    "gif_grey_levels": generic("gif_grey_levels", [
+        ("grey levels", "grey_levels"), ("GIF (MB)", "gif_mb"), ("frames", "frames"), ("frame size", "frame_pixels"),
+        ("conditions", _conditions)]),
+}
+
+
+# ---------------------------------------------------------------------------------------------- rewriting
+
+def render(name: str, results: Path = RESULTS) -> str:
+    if name not in TABLES:
+        raise KeyError(f"Unknown table {name!r}: expected one of {', '.join(sorted(TABLES))}")
+    return TABLES[name](results)
+
+
+def update_text(text: str, results: Path = RESULTS) -> str:
+    """``text`` with the body of every ``<!-- table:NAME -->`` ... ``<!-- /table -->`` block generated again."""
+    return MARKER.sub(lambda m: m.group(1) + render(m.group("name"), results) + m.group(4), text)
+
+
+def stale(paths: Iterable[Path], results: Path = RESULTS) -> list[str]:
+    """``file: table`` for every generated table whose text differs from what its data give."""
+    out = []
+    for path in paths:
+        text = path.read_text()
+        for m in MARKER.finditer(text):
+            if m.group("body") != render(m.group("name"), results):
+                out.append(f"{path}: {m.group('name')}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a table is out of date")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the results directory")
+    args = parser.parse_args(argv)
+    paths = documents()
+    if args.check:
+        old = stale(paths, args.results)
+        for line in old:
+            print(f"out of date: {line}")
+        return 1 if old else 0
+    for path in paths:
+        text = path.read_text()
+        new = update_text(text, args.results)
+        if new != text:
+            path.write_text(new)
+            print(f"rewrote {path.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
