@@ -436,7 +436,7 @@ def train_ring(
         ValueError: ``snapshot_every`` does not divide ``config.steps``, or a size is not positive.
     """
     from ganlib.losses import for_config
-    from ganlib.step import make_train_function, make_train_step
+    from ganlib.train.step import make_train_function, make_train_step
 
     _check_sizes(snapshot_every=snapshot_every, snapshot_samples=snapshot_samples, eval_samples=eval_samples)
     if config.steps % snapshot_every:

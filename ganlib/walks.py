@@ -34,7 +34,7 @@ from typing import Sequence
 import numpy as np
 
 from ganlib.data import NUM_CLASSES
-from ganlib.state import GAN
+from ganlib.train.state import GAN
 
 
 def lerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
@@ -160,7 +160,7 @@ def walk_frames(
     ``labels[i]`` for walk ``i`` (default: ``i % 10``, every class in turn).
 
     Args:
-        gan: a :class:`ganlib.state.GAN`.
+        gan: a :class:`ganlib.train.state.GAN`.
         num_walks: walks drawn side by side, >= 1.
         num_keys: latent vectors each walk visits, >= 2.
         frames_per_segment: frames between two of them, >= 1.
@@ -173,7 +173,7 @@ def walk_frames(
 
     Raises:
         ValueError: a count < its minimum; labels given to an unconditional GAN, of the wrong
-            shape or out of range (see :meth:`ganlib.state.GAN.generate`).
+            shape or out of range (see :meth:`ganlib.train.state.GAN.generate`).
     """
     for name, value, minimum in (("num_walks", num_walks, 1), ("num_keys", num_keys, 2)):
         if not isinstance(value, (int, np.integer)) or value < minimum:
@@ -214,7 +214,7 @@ def class_morph(
     same latent vector ``z_i`` in every frame of column ``i``.
 
     Args:
-        gan: a conditional :class:`ganlib.state.GAN`.
+        gan: a conditional :class:`ganlib.train.state.GAN`.
         classes: the classes visited, in order, at least 2, each in 0..9 (default 0 to 9).
         frames_per_class: frames from one class to the next, >= 1.
         num_columns: latent vectors (columns) morphed side by side, >= 1.

@@ -30,7 +30,7 @@ def _weights(model) -> list[np.ndarray]:
 
 def _fit(callbacks):
     """A fresh model fitted on the unshuffled tiny data set (the same batches in every process)."""
-    from ganlib.keras_fit import build_gan_model, fit_dataset
+    from ganlib.train.keras_fit import build_gan_model, fit_dataset
 
     model = build_gan_model(_config())
     model.compile()
@@ -44,7 +44,7 @@ def straight(tmp_path_factory):
     """An uninterrupted fit of EPOCHS epochs, with Keras's TensorBoard and ganlib's sample grids."""
     import keras
 
-    from ganlib.keras_fit import SampleGrid
+    from ganlib.train.keras_fit import SampleGrid
 
     tmp = tmp_path_factory.mktemp("fit")
     model, history = _fit([keras.callbacks.TensorBoard(str(tmp / "logs")),
@@ -71,9 +71,9 @@ def test_fit_trains_with_keras_tensorboard_and_sample_grids(straight):
 
 
 def test_fit_batches_are_ganlib_steps(straight):
-    from ganlib.keras_fit import fit_dataset
-    from ganlib.state import build_gan
-    from ganlib.step import make_train_function
+    from ganlib.train.keras_fit import fit_dataset
+    from ganlib.train.state import build_gan
+    from ganlib.train.step import make_train_function
 
     gan = build_gan(straight[0].gan.config)
     run = make_train_function(gan.train_step(), steps_per_execution=3 * EPOCHS)

@@ -1,4 +1,4 @@
-"""Speed of Keras ``fit()`` (``ganlib.keras_fit.GANModel``) against ganlib's loop on the same config, on this machine.
+"""Speed of Keras ``fit()`` (``ganlib.train.keras_fit.GANModel``) against ganlib's loop on the same config, on this machine.
 
 Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR or ../shared/data):
 
@@ -55,7 +55,7 @@ def main() -> None:
 
     from ganlib.config import get_config
     from ganlib.data import load_dataset
-    from ganlib.keras_fit import build_gan_model, fit_dataset
+    from ganlib.train.keras_fit import build_gan_model, fit_dataset
     from ganlib.train import train
 
     config = get_config(args.preset, train_size=args.train_size)

@@ -52,7 +52,7 @@ def main() -> int:
     import tensorflow as tf
 
     from ganlib.metrics import evaluate_images, sample_images
-    from ganlib.state import build_gan, load_run
+    from ganlib.train.state import build_gan, load_run
 
     if args.run is not None:
         gan, _ = load_run(args.run)

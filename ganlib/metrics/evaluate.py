@@ -329,7 +329,7 @@ def evaluate_generator(
 
 
 class TrainedGAN(Protocol):
-    """What :func:`evaluate_run` needs of a trained GAN (:class:`ganlib.state.GAN` is one).
+    """What :func:`evaluate_run` needs of a trained GAN (:class:`ganlib.train.state.GAN` is one).
 
     Attributes:
         config: holds ``dataset`` and ``preset``.
@@ -365,14 +365,14 @@ def evaluate_run(
     computed by default, as ``python -m ganlib evaluate`` does.
 
     Example:
-        >>> from ganlib.state import load_run  # doctest: +SKIP
+        >>> from ganlib.train.state import load_run  # doctest: +SKIP
         >>> gan, run = load_run("runs/dcgan-mnist")  # doctest: +SKIP
         >>> m, images = evaluate_run(gan, data_dir="../shared/data", metrics=("fcd",))  # doctest: +SKIP
         >>> m["epoch"], m["fcd"] > 0, images.shape  # doctest: +SKIP
         (20, True, (10000, 28, 28, 1))
 
     Args:
-        gan: a trained GAN (:class:`ganlib.state.GAN`, or any :class:`TrainedGAN`).
+        gan: a trained GAN (:class:`ganlib.train.state.GAN`, or any :class:`TrainedGAN`).
         num_samples: images to generate (10,000 for the README's figures); at least 2, and at least
             4 with ``"pr"`` (a conditional GAN draws ``10 * max(1, num_samples // 10)``).
         seed: seed of the latent vectors (the same seed evaluates the same ``z`` at every checkpoint).

@@ -25,7 +25,7 @@ uniform in ``log(step + 100)`` gives those steps about 5-15 per frame instead.
 The schedule depends only on the step count and the steps per epoch, not on the
 number of epochs, so raising ``--epochs`` on a resumed run extends it without
 changing the frames already drawn. Frames are files named by their step
-(:meth:`ganlib.runs.RunDir.frame`): a run resumed from epoch ``k`` deletes the
+(:meth:`ganlib.train.runs.RunDir.frame`): a run resumed from epoch ``k`` deletes the
 frames after step ``k * steps_per_epoch`` (drawn by a generator whose epoch was
 never checkpointed) and draws them again, so the frames of a resumed run are
 those of an uninterrupted one, without duplicates or gaps.
@@ -37,9 +37,9 @@ import math
 from dataclasses import dataclass, field
 
 from ganlib.config import TrainConfig
-from ganlib.callbacks import Callback
-from ganlib.runs import RunDir, frame_step
-from ganlib.state import GAN
+from ganlib.train.callbacks import Callback
+from ganlib.train.runs import RunDir, frame_step
+from ganlib.train.state import GAN
 from ganlib.viz import save_frame
 
 
@@ -106,13 +106,13 @@ def frame_label(preset: str, step: int, steps_per_epoch: int) -> str:
 
 @dataclass
 class TrainingFrames(Callback):
-    """A :class:`ganlib.loop.Callback` that draws the fixed-z grid at the steps of :func:`frame_steps`.
+    """A :class:`ganlib.train.callbacks.Callback` that draws the fixed-z grid at the steps of :func:`frame_steps`.
 
     Each frame is a labelled grid (:func:`ganlib.viz.save_frame`; the label gives the step and epoch, and
-    for a progressive run the resolution and the fade-in's alpha; one row per class for a
-    conditional GAN, see :meth:`ganlib.state.GAN.fixed_grid`) written to
+    what the family adds, :meth:`ganlib.train.family.Family.frame_label`; the grid is
+    :meth:`ganlib.train.state.GAN.fixed_grid`) written to
     ``RUN_DIR/frames/step_NNNNNNN.png``; the loop assembles them into ``training.gif``
-    (:meth:`ganlib.runs.RunDir.gif_frames`). A run that started without frames (``config.json``
+    (:meth:`ganlib.train.runs.RunDir.gif_frames`). A run that started without frames (``config.json``
     from before frames existed, resumed) keeps its per-epoch GIF: no frames are drawn for it.
 
     With ``steps_per_execution`` K > 1 the loop reports the K steps of one call after all of them
@@ -162,12 +162,7 @@ class TrainingFrames(Callback):
             self._draw(gan, step)
 
     def _draw(self, gan: GAN, step: int) -> None:
-        label = frame_label(gan.config.preset, step, self._steps_per_epoch)
-        if gan.growth is not None:  # a progressive run: the resolution, and alpha during a fade-in
-            progress = gan.growth.progress()
-            label += f"  {progress.resolution}x{progress.resolution}"
-            if progress.phase.fading and not progress.done:
-                label += f" fade-in {progress.alpha:.2f}"
+        label = frame_label(gan.config.preset, step, self._steps_per_epoch) + gan.family.frame_label(gan)
         save_frame(gan.fixed_grid(), self._run.frame(step), cols=gan.grid_columns, scale=self.scale, label=label)
 
 
