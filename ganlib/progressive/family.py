@@ -298,13 +298,13 @@ class ProgressiveFamily(Family):
                 make_optimizer(c.d_learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
 
     def wrap_step(self, gan: GAN, step):
-        """Real images in the form of the current stage, then the (unlabelled) step; traced once per stage."""
+        """Real images in the form of the current stage, then the (unlabelled) step."""
         growth, inner = gan.growth, super().wrap_step(gan, step)
 
         def prepared(real, z=None, labels=None):
             return inner(growth.prepare_reals(real), z, labels)
 
-        return tf.function(prepared)
+        return prepared
 
     def epoch_runner(self, gan: GAN, images, labels, steps_per_epoch: int, make_runner) -> "ProgressiveEpochs":
         return ProgressiveEpochs(gan, images, steps_per_epoch, make_runner)

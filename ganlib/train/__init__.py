@@ -2,7 +2,7 @@
 
 One module per idea: :mod:`~ganlib.train.step` (the ``tf.function`` train step and its
 multi-step, multi-replica wrapper), :mod:`~ganlib.train.state` (networks, optimizers and
-their checkpoint), :mod:`~ganlib.train.family` (the seam through which a model family
+their checkpoint), :mod:`~ganlib.train.precision` (dtype policy, loss-scaled optimizers), :mod:`~ganlib.train.family` (the seam through which a model family
 plugs in, and its registry), :mod:`~ganlib.train.ema` (the generator's EMA, a component),
 :mod:`~ganlib.train.loop` (epochs, grids, GIF, history, checkpoints),
 :mod:`~ganlib.train.callbacks`, :mod:`~ganlib.train.frames` (the training GIF's frames),
@@ -23,7 +23,7 @@ from typing import Any
 _EXPORTS = {
     "train": "api", "EpochEvaluator": "api",
     "train_loop": "loop", "step_runner": "loop",
-    "GAN": "state", "build_gan": "state", "load_run": "state", "make_optimizer": "state", "dtype_policy": "state",
+    "GAN": "state", "build_gan": "state", "load_run": "state", "make_optimizer": "precision", "dtype_policy": "precision",
     "STEP_KEYS": "step", "make_train_step": "step", "make_train_function": "step", "xla_supported": "step",
     "assign_each": "step",
     "Callback": "callbacks",

@@ -178,8 +178,8 @@ class Family:
         return copy
 
     def make_optimizers(self) -> tuple["keras.optimizers.Optimizer", "keras.optimizers.Optimizer"]:
-        """``(g_optimizer, d_optimizer)``: :func:`ganlib.train.state.make_optimizer` at each network's rate."""
-        from ganlib.train.state import make_optimizer
+        """``(g_optimizer, d_optimizer)``: :func:`ganlib.train.precision.make_optimizer` at each network's rate."""
+        from ganlib.train.precision import make_optimizer
 
         c = self.config
         return make_optimizer(c, c.g_learning_rate), make_optimizer(c, c.d_learning_rate)
@@ -227,7 +227,15 @@ class Family:
     def wrap_step(self, gan: GAN, step: Callable[..., dict]) -> Callable[..., dict]:
         """The train step the loop runs, around the generic one of :func:`ganlib.train.step.make_train_step`.
 
-        The standard family checks that no labels are passed (an error at trace time).
+        Args:
+            gan: the GAN being trained.
+            step: the Python function of the generic step, ``step(real, z=None, labels=None)``.
+
+        Returns:
+            A Python function ``(real, z=None, labels=None) -> stats``, traced by
+            :meth:`ganlib.train.state.GAN.train_step` into one ``tf.function`` (so a family
+            returns plain Python, not a ``tf.function``). The standard family checks that no
+            labels are passed (an error at trace time).
         """
 
         def unlabelled(real, z=None, labels=None):

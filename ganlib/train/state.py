@@ -8,21 +8,21 @@ under a ``tf.distribute.Strategy``'s scope, in the config's precision);
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from ganlib import losses as L
-from ganlib.config import PRECISIONS, TrainConfig
+from ganlib.config import TrainConfig
 from ganlib.penalties import critic_terms
 from ganlib.train.family import Family, component_types, family_for
+from ganlib.train.precision import dtype_policy
 from ganlib.train.runs import RunDir, load_config
 from ganlib.train.step import STEP_KEYS, make_train_step
 
@@ -138,9 +138,12 @@ class GAN:
             critic_terms=critic_terms(c),
             noise=self.noise,
             after_generator_update=[comp.update for comp in self.components if hasattr(comp, "update")],
-            jit_compile=jit_compile and self.family.supports_xla(),
         )
-        return self.family.wrap_step(self, step)
+        # One tf.function around the family's wrapper and the step's Python function: strategy.run unwraps the
+        # function it is given to run it on each replica, and a tf.function nested inside could not reach the
+        # cross-replica updates (merge_call) of weight clipping and of the EMA.
+        wrapped = self.family.wrap_step(self, step.python_function)
+        return tf.function(wrapped, jit_compile=jit_compile and self.family.supports_xla())
 
     def generate(
         self, z: np.ndarray | tf.Tensor, labels: np.ndarray | tf.Tensor | None = None, batch_size: int = 500, *,
@@ -210,43 +213,6 @@ class GAN:
         """
         z, labels = self.family.grid_inputs(self.fixed_z.numpy(), self.grid_columns)
         return self.generate(z, labels=labels)
-
-
-def make_optimizer(config: TrainConfig, learning_rate: float) -> keras.optimizers.Optimizer:
-    """One network's optimizer: ``config.optimizer`` at ``learning_rate``, loss-scaled for ``mixed_float16``.
-
-    Raises:
-        ValueError: ``learning_rate`` is not positive.
-    """
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive. Received: learning_rate={learning_rate!r}")
-    if config.optimizer == "rmsprop":
-        optimizer = keras.optimizers.RMSprop(learning_rate)
-    else:
-        optimizer = keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
-    if config.precision == "mixed_float16":
-        # float16 gradients underflow: scale the loss up, unscale the gradients, skip steps that overflow.
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
-
-
-@contextlib.contextmanager
-def dtype_policy(precision: str) -> Iterator[None]:
-    """Set Keras's global dtype policy to ``precision`` inside the block and restore the previous one after.
-
-    Models built inside compute in the policy's dtype; ganlib's models keep float32 outputs.
-
-    Raises:
-        ValueError: ``precision`` is not one of ``ganlib.config.PRECISIONS``.
-    """
-    if precision not in PRECISIONS:
-        raise ValueError(f"Unknown precision: expected one of {', '.join(PRECISIONS)}. Received: precision={precision!r}")
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(precision)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None) -> GAN:
@@ -347,4 +313,4 @@ def load_run(path: str | os.PathLike) -> tuple[GAN, RunDir]:
     return gan, run
 
 
-__all__ = ["GAN", "build_gan", "dtype_policy", "load_run", "make_optimizer"]
+__all__ = ["GAN", "build_gan", "load_run"]
