@@ -322,11 +322,12 @@ def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ganlib.conditional import balanced_labels
+    from ganlib.data import latent_batch
     from ganlib.train.state import load_run
     from ganlib.viz import save_image_grid
 
     gan, run = load_run(args.run_dir)
-    z = np.random.default_rng(args.seed).standard_normal((args.num, gan.config.latent_dim)).astype(np.float32)
+    z = latent_batch(args.num, gan.config.latent_dim, args.seed)
     cols, title = None, f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}"
     if args.digit is not None:
         if not gan.config.conditional:

@@ -214,7 +214,7 @@ class TrainConfig:
                                     "fixed-z grid is drawn at step 0 (the untrained generator) and at the steps "
                                     "round(frame_offset * 10 ** (k / frames_per_decade)) - frame_offset, k = 1, 2, "
                                     "..., dense early and sparser later; 24 gives 46 frames over the default 5 "
-                                    "epochs of 937 steps (ganlib.train.frames gives the measurement behind the defaults). "
+                                    "epochs of 937 steps (the measurement behind the defaults: docs/decisions/005-frame-schedule.md). "
                                     "0: none; then one frame per epoch unless frame_every", "--frames-per-decade",
                                     type=_NON_NEGATIVE_INT)
     frame_offset: int = _field(100, "steps added before the logarithm of the frame schedule, >= 0: the first frames "
@@ -225,7 +225,7 @@ class TrainConfig:
                               "--frame-every", type=_NON_NEGATIVE_INT)
     drift_weight: float = _field(0.0, "epsilon_drift >= 0: weight of the drift term mean[D(x)^2] added to a "
                                  "Wasserstein critic's loss (Karras et al. 2018, appendix A.1: 0.001; "
-                                 "ganlib.losses.drift_penalty; 0: none)", "--drift-weight", type=_NON_NEGATIVE_NUMBER)
+                                 "a critic term of ganlib.penalties; 0: none)", "--drift-weight", type=_NON_NEGATIVE_NUMBER)
     progressive: bool = _field(False, "grow both networks 7x7 -> 14x14 -> 28x28 (Karras et al. 2018, "
                                "https://arxiv.org/abs/1710.10196; ganlib.progressive; preset "
                                "pggan): an epoch is then N // (n_critic * batch_size) generator iterations, each "

@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ganlib.data import NUM_CLASSES
+from ganlib.data import NUM_CLASSES, latent_batch
 from ganlib.train.state import GAN
 
 
@@ -180,7 +180,7 @@ def walk_frames(
             raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
     if labels is None and gan.config.conditional:
         labels = np.arange(num_walks) % NUM_CLASSES
-    keys = np.random.default_rng(seed).standard_normal((num_keys, num_walks, gan.config.latent_dim))
+    keys = latent_batch((num_keys, num_walks), gan.config.latent_dim, seed).astype(np.float64)
     path = latent_walk(keys, frames_per_segment, closed=True, spherical=spherical)  # [T, num_walks, d]
     steps = len(path)
     flat_labels = None if labels is None else np.tile(_walk_labels(labels, num_walks), steps)
@@ -244,7 +244,7 @@ def class_morph(
     path = latent_walk(vectors, frames_per_class, closed=closed, spherical=False)  # [T, e]
     steps = len(path)
     position = np.arange(steps) / frames_per_class
-    z = np.random.default_rng(seed).standard_normal((num_columns, gan.config.latent_dim)).astype(np.float32)
+    z = latent_batch(num_columns, gan.config.latent_dim, seed)
     zs = np.tile(z, (steps, 1))
     es = np.repeat(path, num_columns, axis=0)
     images = np.concatenate([body([zs[i : i + 500], es[i : i + 500]], training=False).numpy()

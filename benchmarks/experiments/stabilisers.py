@@ -12,7 +12,7 @@ Every variant is a preset plus overrides (``VARIANTS``). Three parts:
     load while it runs) and evaluates FCD, classifier score and classes covered over
     ``--eval-samples`` images at fractions of the budget. Besides the raw generator it
     keeps exponential moving averages of the generator's weights at the decays of
-    ``--ema`` (the update of :meth:`ganlib.train.state.GAN.update_ema`, applied after every
+    ``--ema`` (the update of :meth:`ganlib.train.ema.GeneratorEMA.update`, applied after every
     generator update; it does not change training) and evaluates them at the iteration
     counts their own idle cost allows (an EMA update makes an iteration slightly dearer).
 ``table``

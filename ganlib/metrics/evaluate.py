@@ -25,7 +25,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from ganlib.data import check_images
+from ganlib.data import check_images, latent_batch
 from ganlib.metrics.classifier import classifier_info, classify
 from ganlib.metrics.fidelity import (
     DEFAULT_COVERAGE_THRESHOLD,
@@ -250,7 +250,7 @@ def sample_images(
     sample, latent_dim, _ = _resolve_generator(generator, latent_dim, None)
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
         raise ValueError(f"Expected num_samples >= 1. Received: num_samples={num_samples!r}")
-    z = np.random.default_rng(seed).standard_normal((int(num_samples), latent_dim)).astype(np.float32)
+    z = latent_batch(int(num_samples), latent_dim, seed)
     images = [np.asarray(sample(z[i : i + _SAMPLE_BATCH])) for i in range(0, len(z), _SAMPLE_BATCH)]
     return check_images(np.concatenate(images))
 

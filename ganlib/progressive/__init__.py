@@ -101,7 +101,7 @@ from typing import Any
 
 _EXPORTS = {
     "ADAM": "paper", "DRIFT_WEIGHT": "paper", "FULL_RESOLUTION": "paper", "GP_WEIGHT": "paper", "INPUT_DOWNSAMPLING": "paper", "LEAKY_SLOPE": "paper", "MBSTD_EPSILON": "paper", "MBSTD_GROUP_SIZE": "paper", "NUM_STAGES": "paper", "N_CRITIC": "paper", "PIXEL_NORM_EPSILON": "paper", "RESOLUTIONS": "paper",
-    "EqualizedConv2D": "layers", "EqualizedDense": "layers", "MinibatchStdDev": "layers", "PixelNorm": "layers", "downsample": "layers", "fade_in": "layers", "he_constant": "layers", "minibatch_stddev": "layers", "pixel_norm": "layers", "prepare_reals": "layers", "to_full_resolution": "layers", "to_resolution": "layers", "upsample": "layers",
+    "EqualizedConv2D": "layers", "EqualizedDense": "layers", "MinibatchStdDev": "ganlib.layers", "PixelNorm": "layers", "downsample": "layers", "fade_in": "layers", "he_constant": "layers", "minibatch_stddev": "ganlib.layers", "pixel_norm": "layers", "prepare_reals": "layers", "to_full_resolution": "layers", "to_resolution": "layers", "upsample": "layers",
     "Growth": "schedule", "GrowthSchedule": "schedule", "Phase": "schedule", "Progress": "schedule", "make_optimizer": "schedule", "reset_optimizer_state": "schedule",
     "ProgressiveDiscriminator": "networks", "ProgressiveGenerator": "networks", "build_progressive_discriminator": "networks", "build_progressive_generator": "networks",
     "GrowthLog": "family", "ProgressiveEpochs": "family", "ProgressiveFamily": "family", "Segment": "family", "describe_plan": "family", "phase_label": "family", "plan_steps": "family", "stream_indices": "family",
@@ -111,7 +111,8 @@ _EXPORTS = {
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        module = _EXPORTS[name]
+        value = getattr(importlib.import_module(module if "." in module else f"{__name__}.{module}"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,6 @@ from keras import layers
 
 from ganlib.progressive.paper import (
     FULL_RESOLUTION,
-    MBSTD_EPSILON,
-    MBSTD_GROUP_SIZE,
     NUM_STAGES,
     PIXEL_NORM_EPSILON,
     RESOLUTIONS,
@@ -205,7 +203,7 @@ def prepare_reals(images: tf.Tensor, stage: int, alpha: float | tf.Tensor) -> tf
 
 
 # --------------------------------------------------------------------------------------------
-# Pixelwise feature normalization (section 4.2) and minibatch standard deviation (section 3).
+# Pixelwise feature normalization (section 4.2); the minibatch standard deviation is ganlib.layers'.
 
 
 def pixel_norm(x: tf.Tensor, epsilon: float = PIXEL_NORM_EPSILON) -> tf.Tensor:
@@ -242,80 +240,6 @@ class PixelNorm(layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "epsilon": self.epsilon}
-
-
-def minibatch_stddev(x: tf.Tensor, group_size: int | None = MBSTD_GROUP_SIZE) -> tf.Tensor:
-    """Append the minibatch standard deviation as one extra, constant feature map.
-
-    Within each group of ``G`` images: ``s = mean_{h,w,c} sqrt(Var_group[x_{h,w,c}] + 1e-8)``,
-    the standard deviation of every feature at every pixel over the group (population
-    variance, divided by G), averaged to one scalar; it is replicated over the pixels and
-    concatenated as channel ``C + 1`` of every image of the group. The discriminator can so
-    tell a batch of samples lacking variation from a real batch.
-
-    Groups: as in the paper's code, ``G = min(group_size, batch)`` and image ``n`` belongs to
-    group ``n mod (batch / G)``; ``group_size=None`` takes the whole minibatch as one group (the
-    paper's text). ganlib's discriminator uses groups of 4, the value of the paper's code.
-
-    Args:
-        x: float ``[batch, H, W, C]``.
-        group_size: images per group, >= 2, or None for the whole batch. The batch must be a
-            multiple of ``min(group_size, batch)``.
-
-    Returns:
-        ``[batch, H, W, C + 1]``, the last channel holding the group's mean standard deviation.
-
-    Raises:
-        ValueError: ``group_size`` < 2, or a static batch size not divisible by the group size.
-
-    References:
-        Karras et al. 2018, https://arxiv.org/abs/1710.10196, section 3; the authors' code
-        (``minibatch_stddev_layer`` in ``networks.py``).
-    """
-    if group_size is not None and (not isinstance(group_size, int) or isinstance(group_size, bool) or group_size < 2):
-        raise ValueError(
-            f"group_size must be an integer >= 2 or None (whole batch). Received: group_size={group_size!r}"
-        )
-    x = tf.convert_to_tensor(x)
-    if x.shape.rank != 4:
-        raise ValueError(f"Expected feature maps of shape [batch, H, W, C]. Received: shape={x.shape}")
-    batch = tf.shape(x)[0]
-    static_batch = x.shape[0]
-    if group_size is None:
-        group = batch
-    else:
-        if static_batch is not None and static_batch % min(group_size, static_batch):
-            raise ValueError(
-                f"Expected a batch size divisible by the group size {min(group_size, static_batch)}. "
-                f"Received: batch={static_batch}"
-            )
-        group = tf.minimum(group_size, batch)
-    h, w, c = x.shape[1], x.shape[2], x.shape[3]
-    y = tf.reshape(tf.cast(x, tf.float32), [group, -1, h, w, c])  # [G, M, H, W, C], image n = g * M + m
-    y = y - tf.reduce_mean(y, axis=0, keepdims=True)
-    std = tf.sqrt(tf.reduce_mean(tf.square(y), axis=0) + MBSTD_EPSILON)  # [M, H, W, C]
-    s = tf.reduce_mean(std, axis=[1, 2, 3])  # [M]
-    # Image n = g * M + m gets its group's value s[m]: broadcast over g, then flatten [G, M] -> [batch].
-    s = tf.reshape(tf.broadcast_to(s[None, :], [group, tf.shape(s)[0]]), [-1, 1, 1, 1])
-    extra = tf.ones_like(x[..., :1]) * tf.cast(s, x.dtype)
-    return tf.concat([x, extra], axis=-1)
-
-
-class MinibatchStdDev(layers.Layer):
-    """:func:`minibatch_stddev` as a Keras layer (no weights)."""
-
-    def __init__(self, group_size: int | None = MBSTD_GROUP_SIZE, **kwargs):
-        super().__init__(**kwargs)
-        self.group_size = group_size
-
-    def call(self, x):
-        return minibatch_stddev(x, self.group_size)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], input_shape[-1] + 1)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "group_size": self.group_size}
 
 
 # --------------------------------------------------------------------------------------------

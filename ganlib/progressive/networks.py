@@ -17,10 +17,10 @@ from ganlib.progressive.paper import (
     NUM_STAGES,
     RESOLUTIONS,
 )
+from ganlib.layers import MinibatchStdDev
 from ganlib.progressive.layers import (
     EqualizedConv2D,
     EqualizedDense,
-    MinibatchStdDev,
     PixelNorm,
     downsample,
     fade_in,

@@ -1,26 +1,17 @@
 """The training GIF's frame schedule: the fixed-z grid drawn from step 0, dense early and sparser later.
 
-One frame per epoch, as the TensorFlow DCGAN tutorial and ganlib before this
-module made, misses the part people want to see: noise turning into digits, which
-happens within the first few hundred generator steps. The schedule here draws the
-fixed latent batch at
+The schedule draws the fixed latent batch at
 
     step 0 (the untrained generator),
     steps round(s0 * 10 ** (k / d)) - s0, k = 1, 2, ...   (uniform in log(step + s0)),
     every ``frame_every`` steps (optional), and at the end of every epoch,
 
-with ``d = frames_per_decade`` (default 24) and ``s0 = frame_offset`` (default 100):
-the first frames are about ``s0 ln(10) / d`` = 10 steps apart, and from a few hundred
-steps on consecutive frames are about 10% of their step apart, so each factor of 10
-in training time gets the same number of frames. The default run (5 epochs of 937
-steps) gets 46 frames: steps 0, 10, 21, 33, 47, ..., 4117, 4542, 4685.
-
-Why the offset. The picture's change per step is about constant at first and falls later. Measured on
-``python -m ganlib train --train-size 6400 --epochs 2`` with pure log spacing (``s0 = 0``, 16 frames per
-decade, 31 frames): the mean absolute change between consecutive frames (0-255 grey levels) was 0.4-0.7
-for the frames of steps 0-7 (one step apart), 1.9-3.7 for steps 15-49, and 9-15 for steps 100-200 (0.4-0.7
-per step throughout), so the first 20 of the 31 frames showed an almost unchanged grey texture. Spacing
-uniform in ``log(step + 100)`` gives those steps about 5-15 per frame instead.
+with ``d = frames_per_decade`` and ``s0 = frame_offset`` (see :class:`ganlib.config.TrainConfig`):
+the first frames are about ``s0 ln(10) / d`` steps apart, and later frames about
+``ln(10) / d`` of their step apart, so each factor of 10 in training time gets the same
+number of frames, and the first few hundred steps (noise turning into digits) are not
+one frame. Why the offset, and the measurement behind the defaults:
+docs/decisions/005-frame-schedule.md.
 
 The schedule depends only on the step count and the steps per epoch, not on the
 number of epochs, so raising ``--epochs`` on a resumed run extends it without

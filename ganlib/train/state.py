@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from ganlib import losses as L
 from ganlib.config import TrainConfig
+from ganlib.data import latent_batch
 from ganlib.penalties import critic_terms
 from ganlib.train.family import Family, component_types, family_for
 from ganlib.train.precision import dtype_policy
@@ -196,7 +197,7 @@ class GAN:
         labels = self.family.evaluation_labels(num_samples)
         if labels is not None:
             num_samples = len(labels)
-        z = np.random.default_rng(seed).standard_normal((num_samples, self.config.latent_dim)).astype(np.float32)
+        z = latent_batch(num_samples, self.config.latent_dim, seed)
         return self.generate(z, labels=labels), labels
 
     @property
@@ -258,7 +259,7 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
         named.update(extras)
         for component in components:
             named.update(component.extras)
-        fixed_z = np.random.default_rng(config.seed).standard_normal((config.num_samples, config.latent_dim))
+        fixed_z = latent_batch(config.num_samples, config.latent_dim, config.seed)
         return GAN(
             config=config,
             generator=generator,
@@ -267,7 +268,7 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
             d_optimizer=d_optimizer,
             noise=tf.random.Generator.from_seed(config.seed),
             epoch=tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch"),
-            fixed_z=tf.Variable(fixed_z.astype(np.float32), trainable=False, name="fixed_z"),
+            fixed_z=tf.Variable(fixed_z, trainable=False, name="fixed_z"),
             strategy=strategy,
             family=family,
             components=components,

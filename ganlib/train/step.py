@@ -292,9 +292,8 @@ def xla_supported(strategy: tf.distribute.Strategy) -> bool:
     """Whether a step compiled with ``jit_compile=True`` can run under ``strategy``.
 
     Not on several replicas: a compiled step called through ``MirroredStrategy.run``
-    reads one replica's variables from another replica's device and fails (measured
-    with two logical CPUs on TF 2.21; Keras's own ``fit`` also turns XLA off under
-    tf.distribute). A ``TPUStrategy`` compiles everything it runs with XLA anyway.
+    reads one replica's variables from another replica's device and fails (TF 2.21,
+    two logical CPUs; Keras's own ``fit`` also turns XLA off under tf.distribute). A ``TPUStrategy`` compiles everything it runs with XLA anyway.
     """
     return strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.TPUStrategy)
 
