@@ -291,7 +291,7 @@ def load_dataset(
     """Load MNIST or Fashion-MNIST, offline from IDX files when a data directory is set, else via tfds.
 
     Example:
-        >>> train = load_dataset("mnist", "train", data_dir="../shared/data")  # doctest: +SKIP
+        >>> train = load_dataset("mnist", "train")  # doctest: +SKIP
         >>> train.images.shape, train.images.dtype, train.images.min(), train.images.max()  # doctest: +SKIP
         ((60000, 28, 28, 1), dtype('float32'), -1.0, 1.0)
 

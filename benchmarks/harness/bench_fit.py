@@ -1,6 +1,6 @@
 """Speed of Keras ``fit()`` (``ganlib.train.keras_fit.GANModel``) against ganlib's loop on the same config, on this machine.
 
-Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR or ../shared/data):
+Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR, else tfds):
 
     python -m benchmarks.harness.bench_fit                       # dcgan, 6,400 images (100 steps per epoch)
     python -m benchmarks.harness.bench_fit --train-size 3200 --epochs 2 --passes 1 --json fit.json

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    python -m benchmarks.harness.bench_metrics --data-dir ../shared/data [--run RUN_DIR] [--num-samples 10000] [--repeats 2]
+    python -m benchmarks.harness.bench_metrics --data-dir DIR [--run RUN_DIR] [--num-samples 10000] [--repeats 2]
 
 Prints the wall time of each part of ``ganlib.metrics.evaluate_images`` (every metric group), as
 ``python -m ganlib evaluate`` pays it in a fresh process (the "first call" column: the test split's

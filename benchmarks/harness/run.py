@@ -1,6 +1,6 @@
 """Speed and time-to-quality of ganlib against the TensorFlow DCGAN tutorial's configuration, on this machine.
 
-Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR or ../shared/data):
+Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR, else tfds):
 
     python -m benchmarks.harness.run                       # everything: throughput, then 2 x 15 min of training
     python -m benchmarks.harness.run --budget 0.5          # smoke run: 30 s of training per configuration

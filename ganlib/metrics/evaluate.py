@@ -89,7 +89,7 @@ def evaluate_images(
 
     Example:
         >>> noise = np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)).astype("float32")  # doctest: +SKIP
-        >>> m = evaluate_images(noise, metrics=("fcd", "dc"), data_dir="../shared/data")  # doctest: +SKIP
+        >>> m = evaluate_images(noise, metrics=("fcd", "dc"))  # doctest: +SKIP
         >>> m["fcd"] > 100, m["coverage"] < 0.05  # doctest: +SKIP
         (True, True)
 
@@ -367,7 +367,7 @@ def evaluate_run(
     Example:
         >>> from ganlib.train.state import load_run  # doctest: +SKIP
         >>> gan, run = load_run("runs/dcgan-mnist")  # doctest: +SKIP
-        >>> m, images = evaluate_run(gan, data_dir="../shared/data", metrics=("fcd",))  # doctest: +SKIP
+        >>> m, images = evaluate_run(gan, metrics=("fcd",))  # doctest: +SKIP
         >>> m["epoch"], m["fcd"] > 0, images.shape  # doctest: +SKIP
         (20, True, (10000, 28, 28, 1))
 

@@ -90,7 +90,7 @@ def train(
 
     Example:
         >>> from ganlib.config import get_config
-        >>> history = train(get_config("dcgan", epochs=5), "runs/dcgan", data_dir="../shared/data")  # doctest: +SKIP
+        >>> history = train(get_config("dcgan", epochs=5), "runs/dcgan")  # doctest: +SKIP
 
     Args:
         config: the run's settings (see :func:`ganlib.config.get_config`).
