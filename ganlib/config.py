@@ -94,8 +94,8 @@ G_LABEL_INPUTS = ("embedding", "one_hot")  # how a conditional generator takes i
 D_LABEL_INPUTS = ("projection", "concat")  # how a conditional discriminator takes it
 # The keys of ganlib.losses.DISCRIMINATOR_LOSSES / GENERATOR_LOSSES (tests/test_config.py checks that they agree),
 # named here so that validating a config does not import TensorFlow.
-DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge")
-GENERATOR_LOSS_NAMES = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
+DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge", "relativistic")
+GENERATOR_LOSS_NAMES = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge", "relativistic")
 
 
 # argparse types of the train command's config flags (see _field): a check of ganlib.checks on the parsed text.
@@ -167,6 +167,14 @@ class TrainConfig:
                                       "for no clipping", "--clip-value", type=_POSITIVE_NUMBER, none_text="none")
     gp_weight: float = _field(0.0, "gradient-penalty weight lambda >= 0 (Gulrajani et al. 2017: 10; 0: none); "
                               "needs d_batch_norm off", "--gp-weight", type=_NON_NEGATIVE_NUMBER)
+    r1_gamma: float = _field(0.0, "R1 penalty weight gamma >= 0: (gamma / 2) * mean ||grad_x D(x)||^2 on real "
+                             "images (Mescheder et al. 2018, eq. 9; 0: none); needs d_batch_norm off", "--r1-gamma",
+                             type=_NON_NEGATIVE_NUMBER)
+    r2_gamma: float = _field(0.0, "R2 penalty weight gamma >= 0: the same on generated images (Mescheder et al. "
+                             "2018, eq. 10; 0: none); needs d_batch_norm off", "--r2-gamma", type=_NON_NEGATIVE_NUMBER)
+    reg_interval: int = _field(1, "lazy regularisation: apply R1 and R2 on every k-th critic update only, their "
+                               "weight multiplied by k (Karras et al. 2020, section 3.1: k = 16); 1: every update",
+                               "--reg-interval", type=_POSITIVE_INT)
     g_filters: int = _field(64, "width of the generator: channels of its last hidden layer, >= 1", "--g-filters",
                             type=_POSITIVE_INT)
     d_filters: int = _field(64, "width of the discriminator: channels of its first layer, >= 1", "--d-filters",
@@ -321,6 +329,15 @@ def _validate(c: TrainConfig) -> None:
             "examples of the batch (Gulrajani et al. 2017, section 4). Expected d_batch_norm=False with "
             f"gp_weight > 0. Received: gp_weight={c.gp_weight!r}, d_batch_norm=True"
         )
+    for name in ("r1_gamma", "r2_gamma"):
+        checks.non_negative_number(name, getattr(c, name), note="0: no penalty")
+        if getattr(c, name) > 0 and c.d_batch_norm:
+            raise ValueError(
+                f"{name} penalises the gradient of each example's score, and batch normalization makes each "
+                f"score depend on the other examples of the batch: expected d_batch_norm=False (--no-d-batch-norm) "
+                f"with {name} > 0. Received: {name}={getattr(c, name)!r}, d_batch_norm=True"
+            )
+    checks.positive_int("reg_interval", c.reg_interval, note="1: every critic update")
     checks.number_in("ema", c.ema, 0, 1, high_open=True, kind="a decay", note="0: no moving average")
     checks.one_of("precision", c.precision, PRECISIONS)
     checks.boolean("spectral_norm", c.spectral_norm)

@@ -312,6 +312,82 @@ def hinge_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
 # Lipschitz constraints for a WGAN critic.
 
 
+# Relativistic pairing GAN (RpGAN).
+# Jolicoeur-Martineau 2019, "The relativistic discriminator: a key element missing from standard GAN",
+# https://arxiv.org/abs/1807.00734, section 3 (RSGAN); Huang et al. 2025 (R3GAN), https://arxiv.org/abs/2501.05441.
+
+
+def relativistic_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Relativistic pairing (RpGAN) critic loss ``mean[softplus(C(G(z)) - C(x))]``.
+
+    Jolicoeur-Martineau 2019, section 3: the relativistic standard GAN's discriminator loss
+    ``L_D = -E_{(x_r, x_f)}[log(sigmoid(C(x_r) - C(x_f)))]``, and ``-log sigmoid(t) = softplus(-t)``.
+    The ``i``-th real example is paired with the ``i``-th generated one, so the two batches must have
+    the same shape. The critic wins by scoring every real example above its partner.
+
+    Example:
+        >>> round(float(relativistic_discriminator_loss(tf.constant([1.0]), tf.constant([1.0]))), 4)  # log 2
+        0.6931
+
+    Args:
+        real_logits: float ``[batch, ...]``, the critic's scores ``C(x)`` of real images (unbounded).
+        fake_logits: float, the same shape, scores of generated images.
+
+    Returns:
+        Scalar float32 >= 0.
+
+    Raises:
+        ValueError: the shapes differ, a scalar, or integer logits.
+
+    References:
+        Jolicoeur-Martineau 2019, https://arxiv.org/abs/1807.00734, section 3, RSGAN.
+    """
+    real, fake = _pair(real_logits, fake_logits)
+    return tf.reduce_mean(tf.math.softplus(fake - real))
+
+
+def relativistic_generator_loss(fake_logits: tf.Tensor, real_logits: tf.Tensor) -> tf.Tensor:
+    """Relativistic pairing (RpGAN) generator loss ``mean[softplus(C(x) - C(G(z)))]``, the critic's mirror.
+
+    ``L_G = -E_{(x_r, x_f)}[log(sigmoid(C(x_f) - C(x_r)))]`` (Jolicoeur-Martineau 2019, section 3):
+    the generator raises each generated example's score above its real partner's. Unlike the other
+    generator losses it needs the real scores too; the train step passes them (the newest critic's
+    scores of a real batch, see :func:`pairs_with_real`).
+
+    Example:
+        >>> round(float(relativistic_generator_loss(tf.constant([0.0]), tf.constant([0.0]))), 4)
+        0.6931
+
+    Args:
+        fake_logits: float ``[batch, ...]``, scores of generated images.
+        real_logits: float, the same shape, scores of real images.
+
+    Returns:
+        Scalar float32 >= 0.
+
+    Raises:
+        ValueError: the shapes differ, a scalar, or integer logits.
+
+    References:
+        Jolicoeur-Martineau 2019, https://arxiv.org/abs/1807.00734, section 3, RSGAN.
+    """
+    real, fake = _pair(real_logits, fake_logits)
+    return tf.reduce_mean(tf.math.softplus(real - fake))
+
+
+relativistic_generator_loss.pairs_with_real = True
+
+
+def pairs_with_real(generator_loss: Callable[..., tf.Tensor]) -> bool:
+    """Whether a generator loss is called as ``loss(fake_logits, real_logits)`` (a relativistic one).
+
+    Every other generator loss is ``loss(fake_logits)``. ``functools.partial`` wrappers are seen through.
+    """
+    while isinstance(generator_loss, functools.partial):
+        generator_loss = generator_loss.func
+    return bool(getattr(generator_loss, "pairs_with_real", False))
+
+
 def gradient_penalty(
     critic: Callable[[tf.Tensor], tf.Tensor],
     real: tf.Tensor,
@@ -367,6 +443,45 @@ def gradient_penalty(
     return tf.reduce_mean(tf.square(norms - 1.0))
 
 
+def squared_gradient_norm(critic: Callable[[tf.Tensor], tf.Tensor], x: tf.Tensor) -> tf.Tensor:
+    """The zero-centred gradient penalty's expectation ``mean_i ||grad_x D(x_i)||_2^2`` at the given images.
+
+    On real images it is the R1 penalty, on generated images the R2 penalty of Mescheder et al.
+    2018 (section 4.1, eqs. 9 and 10: ``R1 = gamma/2 E_{p_D}[||grad D(x)||^2]``,
+    ``R2 = gamma/2 E_{p_theta}[||grad D(x)||^2]``); the caller multiplies it by ``gamma / 2``.
+    Unlike WGAN-GP's penalty it pulls the gradient towards 0, not 1, and it is evaluated at the
+    data (or generated) points themselves, not at interpolates. The squared norm runs over all
+    non-batch axes; a patch critic's scores are summed per example before differentiation.
+
+    Example:
+        >>> w = tf.constant([[3.0], [4.0]])
+        >>> float(squared_gradient_norm(lambda x: x @ w, tf.ones([5, 2])))  # ||w||^2 for a linear critic
+        25.0
+
+    Args:
+        critic: callable mapping images ``[batch, ...]`` to scores ``[batch, ...]``.
+        x: float ``[batch, ...]``, the images at which the gradient is taken (real for R1, generated for R2).
+
+    Returns:
+        Scalar float32, ``>= 0``.
+
+    Raises:
+        ValueError: ``x`` is a scalar.
+
+    References:
+        Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?",
+        https://arxiv.org/abs/1801.04406, section 4.1, eqs. 9 and 10.
+    """
+    x = tf.convert_to_tensor(x)
+    if x.shape.rank is None or x.shape.rank < 1:
+        raise ValueError(f"Expected images of shape [batch, ...]. Received: x.shape={x.shape}")
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        scores = critic(x)
+    grads = tf.cast(tape.gradient(scores, x), tf.float32)
+    return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=list(range(1, x.shape.rank))))
+
+
 def clip_weights(variables, clip_value: float) -> None:
     """Clip every variable to ``[-clip_value, clip_value]`` in place (WGAN weight clipping).
 
@@ -393,6 +508,7 @@ DISCRIMINATOR_LOSSES: dict[str, DiscriminatorLoss] = {
     "least_squares": least_squares_discriminator_loss,
     "wasserstein": wasserstein_discriminator_loss,
     "hinge": hinge_discriminator_loss,
+    "relativistic": relativistic_discriminator_loss,
 }
 GENERATOR_LOSSES: dict[str, GeneratorLoss] = {
     "minimax": minimax_generator_loss,
@@ -400,6 +516,7 @@ GENERATOR_LOSSES: dict[str, GeneratorLoss] = {
     "least_squares": least_squares_generator_loss,
     "wasserstein": wasserstein_generator_loss,
     "hinge": hinge_generator_loss,
+    "relativistic": relativistic_generator_loss,
 }
 
 
@@ -410,7 +527,8 @@ def for_config(config: Any) -> tuple[DiscriminatorLoss, GeneratorLoss]:
     :data:`DISCRIMINATOR_LOSSES` and :data:`GENERATOR_LOSSES`; a ``real_label``
     below 1 (one-sided label smoothing) is bound to the minimax discriminator
     loss with ``functools.partial``. A train step calls the returned functions
-    as ``discriminator_loss(real_logits, fake_logits)`` and ``generator_loss(fake_logits)``.
+    as ``discriminator_loss(real_logits, fake_logits)`` and ``generator_loss(fake_logits)``, or
+    ``generator_loss(fake_logits, real_logits)`` for a relativistic one (:func:`pairs_with_real`).
     The critic's regularisers (``gp_weight``, ``drift_weight``) are not part of the loss: the
     step adds them as critic terms (:func:`ganlib.penalties.critic_terms`).
 

@@ -13,7 +13,8 @@ critic), ``real``/``fake`` the images of this critic update, their scores, and t
 ``tf.random.Generator`` (for any randomness the term needs).
 
 :func:`critic_terms` makes the terms a config asks for: ``gp_weight`` > 0 gives the
-gradient penalty and ``drift_weight`` > 0 the drift term. A new regulariser is a function
+gradient penalty, ``drift_weight`` > 0 the drift term, ``r1_gamma`` and ``r2_gamma`` > 0 the
+zero-centred R1 and R2 penalties (lazily, every ``reg_interval`` critic updates). A new regulariser is a function
 here and a config field; the step does not change.
 """
 
@@ -37,17 +38,25 @@ class CriticTerm:
         name: the key of its value in the step's statistics (a CSV column name).
         weight: its weight, > 0.
         fn: ``fn(critic, real, fake, real_logits, fake_logits, rng) -> scalar`` (see the module docstring).
+        every: lazy regularisation, >= 1: the term is computed on every ``every``-th critic update
+            only (those where the critic's optimizer has made a multiple of ``every`` updates) and
+            then weighted by ``weight * every``, so that its average weight stays ``weight``
+            (Karras et al. 2020, section 3.1). Its statistic is the term's value on the updates that
+            compute it and 0 on the others.
     """
 
     name: str
     weight: float
     fn: TermFunction
+    every: int = 1
 
     def __post_init__(self):
         if not self.name.isidentifier():
             raise ValueError(f"A critic term's name must be an identifier. Received: name={self.name!r}")
         if isinstance(self.weight, bool) or not isinstance(self.weight, (int, float)) or not self.weight > 0:
             raise ValueError(f"A critic term's weight must be a positive number. Received: weight={self.weight!r}")
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"A critic term's interval must be a positive integer. Received: every={self.every!r}")
 
 
 def _gradient_penalty(critic, real, fake, real_logits, fake_logits, rng: tf.random.Generator) -> tf.Tensor:
@@ -56,6 +65,49 @@ def _gradient_penalty(critic, real, fake, real_logits, fake_logits, rng: tf.rand
 
 def _drift(critic, real, fake, real_logits, fake_logits, rng: tf.random.Generator) -> tf.Tensor:
     return L.drift_penalty(real_logits)
+
+
+def _r1(critic, real, fake, real_logits, fake_logits, rng: tf.random.Generator) -> tf.Tensor:
+    return L.squared_gradient_norm(critic, real)
+
+
+def _r2(critic, real, fake, real_logits, fake_logits, rng: tf.random.Generator) -> tf.Tensor:
+    return L.squared_gradient_norm(critic, tf.stop_gradient(fake))
+
+
+def r1_term(gamma: float, every: int = 1) -> CriticTerm:
+    """The R1 penalty ``(gamma / 2) * E_{x ~ p_data}[||grad_x D(x)||^2]``, reported as ``r1`` (the expectation).
+
+    Zero-centred, on real images: near the equilibrium it stops the discriminator from creating a
+    gradient off the data manifold, which makes simultaneous and alternating gradient descent
+    converge locally (Mescheder et al. 2018, section 4.1, theorem 4.1).
+
+    Args:
+        gamma: > 0.
+        every: lazy regularisation interval, >= 1 (see :class:`CriticTerm`).
+
+    References:
+        Mescheder et al. 2018, https://arxiv.org/abs/1801.04406, eq. 9; Karras et al. 2020,
+        https://arxiv.org/abs/1912.04958, section 3.1 (lazy regularisation).
+    """
+    return CriticTerm("r1", gamma / 2.0, _r1, every)
+
+
+def r2_term(gamma: float, every: int = 1) -> CriticTerm:
+    """The R2 penalty ``(gamma / 2) * E_{x ~ p_G}[||grad_x D(x)||^2]`` on generated images, reported as ``r2``.
+
+    The generated images are constants for this term (the critic's gradient, not the generator's).
+    R3GAN pairs R1 and R2 with the relativistic loss (Huang et al. 2025, section 2).
+
+    Args:
+        gamma: > 0.
+        every: lazy regularisation interval, >= 1 (see :class:`CriticTerm`).
+
+    References:
+        Mescheder et al. 2018, https://arxiv.org/abs/1801.04406, eq. 10; Huang et al. 2025,
+        https://arxiv.org/abs/2501.05441.
+    """
+    return CriticTerm("r2", gamma / 2.0, _r2, every)
 
 
 def gradient_penalty_term(weight: float) -> CriticTerm:
@@ -86,14 +138,21 @@ def critic_terms(config: Any) -> tuple[CriticTerm, ...]:
             (optionally) ``drift_weight``.
 
     Returns:
-        ``gradient_penalty`` when ``config.gp_weight`` > 0, then ``drift`` when ``config.drift_weight`` > 0.
+        ``gradient_penalty`` when ``config.gp_weight`` > 0, then ``drift`` when ``config.drift_weight`` > 0,
+        then ``r1`` and ``r2`` when ``config.r1_gamma`` / ``config.r2_gamma`` > 0 (every
+        ``config.reg_interval`` critic updates).
     """
     terms = []
     if getattr(config, "gp_weight", 0.0):
         terms.append(gradient_penalty_term(config.gp_weight))
     if getattr(config, "drift_weight", 0.0):
         terms.append(drift_term(config.drift_weight))
+    every = getattr(config, "reg_interval", 1)
+    if getattr(config, "r1_gamma", 0.0):
+        terms.append(r1_term(config.r1_gamma, every))
+    if getattr(config, "r2_gamma", 0.0):
+        terms.append(r2_term(config.r2_gamma, every))
     return tuple(terms)
 
 
-__all__ = ["CriticTerm", "critic_terms", "drift_term", "gradient_penalty_term"]
+__all__ = ["CriticTerm", "critic_terms", "drift_term", "gradient_penalty_term", "r1_term", "r2_term"]

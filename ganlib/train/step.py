@@ -74,7 +74,14 @@ def make_train_step(
     The critic's regularisers are data: each :class:`ganlib.penalties.CriticTerm` of
     ``critic_terms`` (``gp_weight`` > 0 adds the gradient penalty,
     :func:`ganlib.penalties.gradient_penalty_term`, before them) is added to the critic's
-    loss with its weight and reported under its name.
+    loss with its weight and reported under its name; a lazy term (``every`` > 1) only on
+    the critic updates where ``d_optimizer.iterations`` is a multiple of ``every``, weighted by
+    ``weight * every``.
+
+    A relativistic generator loss (:func:`ganlib.losses.pairs_with_real`) is called as
+    ``L_G(D(G(z)), D(x))``: in the simultaneous update with the pass's real scores, in the
+    alternating update with the newest critic's scores of the last critic update's real batch
+    (one more critic forward pass).
 
     Labels: a step called with ``labels`` calls the networks as ``generator([z, labels])``
     and ``discriminator([x, labels])`` (a class-conditional pair); the fakes of each critic
@@ -107,7 +114,8 @@ def make_train_step(
             statistics and spectral normalization normalises.
         g_optimizer, d_optimizer: two distinct optimizers, one per network.
         discriminator_loss: ``f(real_logits, fake_logits) -> scalar``.
-        generator_loss: ``f(fake_logits) -> scalar``.
+        generator_loss: ``f(fake_logits) -> scalar``, or ``f(fake_logits, real_logits)`` for a
+            relativistic one.
         latent_dim: size of ``z``.
         n_critic: critic updates per generator update, >= 1.
         simultaneous: the simultaneous update described above (only with ``n_critic = 1``).
@@ -205,13 +213,28 @@ class _Networks:
         return self.rng.normal([batch, self.latent_dim]) if z is None else z[:, i]
 
     def critic_objective(self, real, fake, y, real_logits, fake_logits):
-        """``(d_loss, {term: value}, d_loss + sum weight * value)``."""
+        """``(d_loss, {term: value}, d_loss + sum weight * value)``; a lazy term only on its updates."""
         d_loss = self.discriminator_loss(real_logits, fake_logits)
         values, total = {}, d_loss
         for term in self.terms:
-            values[term.name] = term.fn(lambda x: self.D(x, y), real, fake, real_logits, fake_logits, self.rng)
-            total = total + term.weight * values[term.name]
+            def value(term=term):
+                return tf.cast(term.fn(lambda x: self.D(x, y), real, fake, real_logits, fake_logits, self.rng),
+                               tf.float32)
+
+            if term.every == 1:
+                values[term.name] = value()
+                total = total + term.weight * values[term.name]
+            else:
+                due = tf.equal(self.d_optimizer.iterations % term.every, 0)
+                values[term.name] = tf.cond(due, value, lambda: tf.constant(0.0))
+                total = total + (term.weight * term.every) * values[term.name]
         return d_loss, values, total
+
+    def generator_objective(self, fake_logits, real_logits_fn):
+        """The generator's loss; a relativistic one also gets real scores (``real_logits_fn()``)."""
+        if L.pairs_with_real(self.generator_loss):
+            return self.generator_loss(fake_logits, real_logits_fn())
+        return self.generator_loss(fake_logits)
 
     @staticmethod
     def scaled(optimizer, loss):
@@ -255,7 +278,7 @@ def _simultaneous_update(n: _Networks):
             fake = n.G(n.latent(z, 0, batch), y)
             real_logits, fake_logits = n.D(real, y), n.D(fake, y)
             d_loss, values, total = n.critic_objective(real, fake, y, real_logits, fake_logits)
-            g_loss = n.generator_loss(fake_logits)
+            g_loss = n.generator_objective(fake_logits, lambda: real_logits)
             scaled_total, scaled_g_loss = n.scaled(n.d_optimizer, total), n.scaled(n.g_optimizer, g_loss)
         g_grads = g_tape.gradient(scaled_g_loss, n.generator.trainable_variables)
         n.apply_critic(d_tape, scaled_total)
@@ -280,7 +303,8 @@ def _alternating_update(n: _Networks, n_critic: int):
             n.apply_critic(d_tape, scaled_total)
 
         with tf.GradientTape() as g_tape:  # a fresh forward pass through the newest critic
-            g_loss = n.generator_loss(n.D(n.G(n.latent(z, n_critic, batch), y), y))
+            # (a relativistic loss also scores the last real batch with it)
+            g_loss = n.generator_objective(n.D(n.G(n.latent(z, n_critic, batch), y), y), lambda: n.D(real_i, y))
             scaled_g_loss = n.scaled(n.g_optimizer, g_loss)
         n.apply_generator(g_tape.gradient(scaled_g_loss, n.generator.trainable_variables))
         return n.stats(d_loss, g_loss, values, real_logits, fake_logits)
