@@ -1,5 +1,7 @@
 # Commands for a fresh machine (see README.md):
-#   make demo   set up .venv and train a DCGAN on MNIST, ending in runs/dcgan-mnist/training.gif
+#   make demo   set up .venv (runtime only) and train a DCGAN on MNIST, ending in runs/dcgan-mnist/training.gif
+#   make setup  set up .venv with the development and notebook tools too (Jupyter, pytest, nbval)
+#   make lab    set up .venv as make setup does and open the course's first notebook in Jupyter
 #   make test   set up .venv and run the whole test suite (unit tests + every notebook under nbval)
 #   make course execute every notebook in full mode into docs/course/ (copies with outputs, to read on the web)
 PYTHON ?= python3
@@ -11,18 +13,28 @@ export GANLIB_DATA_DIR
 DEMO_ARGS ?=
 COURSE_ARGS ?=
 
-.PHONY: setup demo test course lint clean
+.PHONY: setup demo lab test course lint clean
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# Two installs into one venv: the runtime (requirements.txt, for make demo) and, on top of it, the development and
+# notebook tools (requirements-dev.txt: Jupyter, pytest, nbval; for make setup, test, course).
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $@
 
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
 setup: $(VENV)/.installed
 
-demo: setup
+demo: $(VENV)/.runtime
 	$(BIN)/python -m ganlib train --out runs/dcgan-mnist --epochs 10 $(DEMO_ARGS)
+
+# Jupyter on this venv (ganlib importable in its kernel), opened at the course's first notebook.
+lab: setup
+	GANLIB_DATA_DIR="$(if $(GANLIB_DATA_DIR),$(abspath $(GANLIB_DATA_DIR)),)" $(BIN)/jupyter lab notebooks/01_minimax_objective.ipynb
 
 # The notebooks run under nbval in quick mode (GANLIB_QUICK=1: small data, short training, every cell executed),
 # in a kernel on this venv's interpreter (--nbval-current-env). Two pytest workers (pytest-xdist) share the two cores;

@@ -154,8 +154,9 @@ STABILISER_LABELS = {
 }
 
 
-def _stabiliser_rows(results: Path, budgets: list[float], labels: dict, suffix: bool) -> list[list[str]]:
-    rows = read_rows(results, "stabilisers")
+def _stabiliser_rows(results: Path, budgets: list[float], labels: dict, suffix: bool,
+                     name: str = "stabilisers") -> list[list[str]]:
+    rows = read_rows(results, name)
     out = []
     for budget in budgets:
         for key, label in labels.items():
@@ -180,6 +181,20 @@ def stabilisers_long(results: Path) -> str:
     labels = {k: v for k, v in STABILISER_LABELS.items() if k[0] == "dcgan"}
     labels[("dcgan", "raw")] = "`dcgan`"
     return table(STABILISER_HEADER, _stabiliser_rows(results, [300.0, 600.0], labels, True))
+
+
+RELATIVISTIC_LABELS = {
+    ("dcgan", "raw"): "`dcgan` (baseline)",
+    ("rpgan-r1r2-g1", "raw"): "RpGAN + R1 + R2, gamma 1, no batch norm in D",
+    ("rpgan-r1r2-g10", "raw"): "RpGAN + R1 + R2, gamma 10, no batch norm in D",
+    ("rpgan-r1r2-g1-lazy4", "raw"): "RpGAN + R1 + R2, gamma 1, every 4th critic update",
+}
+
+
+def relativistic_screen(results: Path) -> str:
+    budgets = sorted({r["budget_seconds"] for r in read_rows(results, "relativistic_screen")})
+    return table(STABILISER_HEADER, _stabiliser_rows(results, budgets, RELATIVISTIC_LABELS, True,
+                                                     name="relativistic_screen"))
 
 
 def _pggan_runs(results: Path) -> list[dict]:
@@ -290,6 +305,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "fit_speed": fit_speed,
     "stabilisers_150": stabilisers_150,
     "stabilisers_long": stabilisers_long,
+    "relativistic_screen": relativistic_screen,
     "pggan_seeds": pggan_seeds,
     "pggan_vs_dcgan": pggan_vs_dcgan,
     "throughput_tutorial": throughput_tutorial,

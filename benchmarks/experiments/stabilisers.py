@@ -1,4 +1,4 @@
-"""Stabilisers on MNIST at an equal wall-clock budget: dcgan, + EMA, + TTUR, sngan and combinations.
+"""Stabilisers on MNIST at an equal wall-clock budget: dcgan, + EMA, + TTUR, sngan, RpGAN + R1 + R2 and combinations.
 
 Every variant is a preset plus overrides (``VARIANTS``). Three parts:
 
@@ -42,6 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 #: name -> (preset, overrides). TTUR uses the two-time-scale rates and Adam betas of
 #: Zhang et al. 2019 (SAGAN), https://arxiv.org/abs/1805.08318, section 5 (D 4e-4, G 1e-4, betas (0, 0.9)).
 TTUR = dict(g_learning_rate=1e-4, d_learning_rate=4e-4, beta_1=0.0, beta_2=0.9)
+RPGAN = dict(discriminator_loss="relativistic", generator_loss="relativistic", d_batch_norm=False)
 VARIANTS: dict[str, tuple[str, dict]] = {
     "dcgan": ("dcgan", {}),
     "ttur": ("dcgan", TTUR),
@@ -52,6 +53,11 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "dcgan-b128": ("dcgan", dict(batch_size=128, g_learning_rate=4e-4, d_learning_rate=4e-4)),
     "hinge": ("hinge", {}),
     "dcgan-ls": ("dcgan", dict(real_label=0.9)),
+    # The relativistic pairing loss with zero-centred R1 and R2 and no normalisation in the discriminator
+    # (Huang et al. 2025, R3GAN, https://arxiv.org/abs/2501.05441, section 2), on the DCGAN networks.
+    "rpgan-r1r2-g1": ("dcgan", dict(RPGAN, r1_gamma=1.0, r2_gamma=1.0)),
+    "rpgan-r1r2-g10": ("dcgan", dict(RPGAN, r1_gamma=10.0, r2_gamma=10.0)),
+    "rpgan-r1r2-g1-lazy4": ("dcgan", dict(RPGAN, r1_gamma=1.0, r2_gamma=1.0, reg_interval=4)),
 }
 #: Variants whose iteration costs the same as another's (the change is a constant in the loss).
 SAME_COST = {"dcgan-ls": "dcgan"}
