@@ -1,19 +1,27 @@
 """The command line: ``python -m ganlib {train,sample,gif,interpolate,evaluate,export} ...``.
 
-Exit status: 0 on success, 2 for wrong arguments or bad input (with the usage
-message), 1 when data cannot be found or loaded, 3 when training diverged.
+Exit status: 0 on success; 2 for wrong arguments or bad input (one line naming the flag, and a pointer
+to ``--help``); 1 when a file or resource is missing or cannot be read or written (data, a run's
+checkpoint, the output folder); 3 when training diverged; 130 when interrupted.
 
-Parsing and ``train --help`` import no TensorFlow: the handlers import the library lazily, and ``gif``
-needs none of it. The train command's run-settings flags are generated from the :class:`TrainConfig`
-field metadata (:func:`ganlib.config._field`): a new field with a ``flag`` gets its flag here unedited.
+Parsing, ``train --help``, the checks of every flag (``--out`` included) and ``gif`` import no TensorFlow:
+the handlers import the library lazily. The commands that load a model import TensorFlow with its C++
+start-up lines (oneDNN, CUDA probing on a CPU machine) kept off the terminal; ``--debug`` shows them,
+and Python tracebacks. The train command's run-settings flags are generated from the
+:class:`TrainConfig` field metadata (:func:`ganlib.config._field`): a new field with a ``flag`` gets its
+flag here unedited.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import importlib
 import os
+import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,6 +39,23 @@ NO_FLAG_FIELDS = frozenset({"preset", "num_replicas"})
 
 # The config-field metadata keys that are not add_argument keywords (see ganlib.config._field).
 _METADATA_ONLY = ("help", "flag", "none_text")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line, a "did you mean" for a mistyped choice, and where to look.
+
+    argparse prints the whole usage before the message; for a command with 60 flags that hides the
+    one line that matters.
+    """
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        match = re.search(r"invalid choice: '?([^' ]+)'? \(choose from (.+)\)", message)
+        if match:
+            choices = [c.strip(" '\"") for c in match.group(2).split(",")]
+            close = difflib.get_close_matches(match.group(1), choices, n=1)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+        self.exit(2, f"{self.prog}: error: {message}\nRun '{self.prog} --help' for the flags and their meaning.\n")
 
 
 class _NoneText(str):
@@ -145,7 +170,7 @@ def _add_train(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="hide the per-epoch progress bar")
     t.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
                    help="write TensorBoard event files to OUT/tensorboard (view with: tensorboard --logdir runs)")
-    t.set_defaults(handler=_train, subparser=t)
+    t.set_defaults(handler=_train, subparser=t, check=_check_train, needs_tf=True)
     return t
 
 
@@ -157,13 +182,13 @@ def _add_sample(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     s.add_argument("run_dir", type=Path, help="a run directory written by 'train'")
-    s.add_argument("-n", "--num", type=_positive_int, default=64, help="number of samples")
+    s.add_argument("-n", "--num", type=_positive_int, default=64, help=f"number of samples, at most {MAX_SAMPLE_GRID}")
     s.add_argument("--seed", type=_non_negative_int, default=None,
                    help="seed of the latent vectors (default: fresh randomness)")
     s.add_argument("--digit", "--label", dest="digit", type=_class_label, default=None,
                    help="conditional runs: draw only this class (0-9); default: every class in turn, one per column")
     s.add_argument("--out", type=Path, default=None, help="PNG to write (default: RUN_DIR/samples.png)")
-    s.set_defaults(handler=_sample, subparser=s)
+    s.set_defaults(handler=_sample, subparser=s, check=_check_sample, needs_tf=True)
     return s
 
 
@@ -181,7 +206,7 @@ def _add_gif(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--per-epoch", action="store_true", help="one frame per epoch (the sample grids)")
     g.add_argument("--out", type=Path, default=None,
                    help="file to write, .gif or .mp4 (default: RUN_DIR/training.gif)")
-    g.set_defaults(handler=_gif, subparser=g)
+    g.set_defaults(handler=_gif, subparser=g, check=_check_animation, needs_tf=False)
     return g
 
 
@@ -209,7 +234,7 @@ def _add_interpolate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
                    help="conditional runs: the class morph 0 -> 1 -> ... -> 9 with z held fixed")
     w.add_argument("--lerp", action="store_true", help="linear instead of spherical interpolation (to compare)")
     _animation_options(w, fps=12.0, hold=0.0)
-    w.set_defaults(handler=_interpolate, subparser=w)
+    w.set_defaults(handler=_interpolate, subparser=w, check=_check_animation, needs_tf=True)
     return w
 
 
@@ -245,7 +270,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     e.add_argument("--figure", type=Path, default=None,
                    help="PNG of the samples nearest to a training image, written with 'memorisation' "
                    "(default: nearest_neighbours.png beside the JSON)")
-    e.set_defaults(handler=_evaluate, subparser=e)
+    e.set_defaults(handler=_evaluate, subparser=e, check=_check_evaluate, needs_tf=True)
     return e
 
 
@@ -267,19 +292,147 @@ def _add_export(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="the SavedModel directory to write (default: beside --out, STEM_savedmodel, e.g. "
                    "generator_savedmodel)")
     x.add_argument("--no-saved-model", action="store_true", help="write only the .keras file")
-    x.set_defaults(handler=_export, subparser=x)
+    x.set_defaults(handler=_export, subparser=x, check=_check_export, needs_tf=True)
     return x
+
+
+# The largest grid 'sample' draws: 32 x 32 tiles of 28 pixels, about 900 pixels wide; more is unreadable.
+MAX_SAMPLE_GRID = 1024
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")  # what the grid's matplotlib figure can be saved as
+ANIMATION_SUFFIXES = (".gif", ".mp4")
+
+
+def check_output(path: Path | None, flag: str, suffixes: Sequence[str] = (), *, directory: bool = False) -> None:
+    """Refuse an output path before anything is computed: a wrong suffix, a missing or read-only folder.
+
+    Args:
+        path: the path given (None: the command's default, not checked).
+        flag: the flag it came from, named in the message (``--out``).
+        suffixes: the accepted file suffixes (lower case); empty: any.
+        directory: the path is a directory that the command creates (its parents may be missing).
+
+    Raises:
+        ValueError: the suffix is not one of ``suffixes``, or the path is an existing directory (for a file)
+            or an existing file (for a directory).
+        FileNotFoundError: the folder that would hold a file does not exist.
+        PermissionError: the folder that would hold it (or its nearest existing ancestor) is not writable.
+    """
+    if path is None:
+        return
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{flag} must name a {' or '.join(suffixes)} file. Received: {flag} {path}")
+    if directory:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{flag} must be a run directory; {path} is a file. Received: {flag} {path}")
+        folder = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    else:
+        if path.is_dir():
+            raise ValueError(f"{flag} must name a file; {path} is a directory. Received: {flag} {path}")
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise FileNotFoundError(f"The folder of {flag} does not exist: {folder} (create it first). "
+                                    f"Received: {flag} {path}")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"Cannot write to {folder}: the folder is not writable. Received: {flag} {path}")
+
+
+def _check_train(args: argparse.Namespace) -> None:
+    train_config(args)  # an invalid combination of settings is refused before TensorFlow is imported
+    check_output(args.out, "--out", directory=True)
+
+
+def _check_sample(args: argparse.Namespace) -> None:
+    if args.num > MAX_SAMPLE_GRID:
+        raise ValueError(f"-n/--num must be at most {MAX_SAMPLE_GRID} (a 32 x 32 grid; a larger one is unreadable; "
+                         "for many samples use 'evaluate' or ganlib.train.state.GAN.generate). "
+                         f"Received: -n {args.num}")
+    check_output(args.out, "--out", IMAGE_SUFFIXES)
+
+
+def _check_animation(args: argparse.Namespace) -> None:
+    check_output(args.out, "--out", ANIMATION_SUFFIXES)
+
+
+def _check_evaluate(args: argparse.Namespace) -> None:
+    check_output(args.out, "--out", (".json",))
+    check_output(args.figure, "--figure", IMAGE_SUFFIXES)
+
+
+def _check_export(args: argparse.Namespace) -> None:
+    check_output(args.out, "--out", (".keras",))
+    check_output(args.saved_model, "--saved-model", directory=True)
+
+
+# TensorFlow's C++ start-up lines that say nothing is wrong: oneDNN's round-off notice, the CPU-feature note, and
+# a CPU-only machine's CUDA probing (the "failed call to cuInit" error among them).
+_BENIGN_START_UP = re.compile(
+    r"All log messages before absl::InitializeLog|oneDNN custom operations|cudart_stub|cuda_platform|cuInit|"
+    r"cuda_executor|cuda_diagnostics|cpu_feature_guard|To enable the following instructions|rebuild TensorFlow|"
+    r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
+    r"TF-TRT Warning|dso_loader|Could not find cuda drivers"
+)
+
+
+def import_tensorflow(debug: bool = False) -> None:
+    """Import TensorFlow and find its devices, keeping its C++ start-up lines off the terminal unless ``debug``.
+
+    Those lines are written to the process's file descriptor 2 before TensorFlow's own log level
+    applies (``TF_CPP_MIN_LOG_LEVEL`` does not hide them), so the descriptor is pointed at a
+    temporary file meanwhile; afterwards every captured line that is not a known, harmless start-up
+    notice (:data:`_BENIGN_START_UP`) is written to stderr, so a real error stays visible.
+    """
+    if debug:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+            importlib.import_module("keras")  # its start-up lines too
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        lines = captured.read().decode("utf-8", "replace").splitlines()
+    kept = [line for line in lines if line.strip() and not _BENIGN_START_UP.search(line)]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
+
+
+def with_flags(message: str) -> str:
+    """``message`` with the train flag of every :class:`TrainConfig` field it names as ``field=``, appended."""
+    flags = {f.name: f.metadata["flag"] for f in dataclasses.fields(TrainConfig) if "flag" in f.metadata}
+    named = [n for n in dict.fromkeys(re.findall(r"\b([a-z][a-z0-9_]*)=", message)) if n in flags]
+    if not named:
+        return message
+    def flag(n):
+        f = flags[n]
+        return f if isinstance(f, str) else f[0]
+    return message + " (flags: " + ", ".join(f"{n} is {flag(n)}" for n in named) + ")"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m ganlib``: one subparser per command, each built by its ``_add_*``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m ganlib",
         description="Train GANs on MNIST-style data, draw samples, build training GIFs and measure sample quality.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show TensorFlow's start-up log lines and the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}",
+                                parser_class=_Parser)
     for add in (_add_train, _add_sample, _add_gif, _add_interpolate, _add_evaluate, _add_export):
-        add(sub)
+        # --debug after the command too (``sample RUN --debug``); not given there, the top-level value stands
+        add(sub).add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                              help="show TensorFlow's start-up log lines and the Python traceback of an error")
     return parser
 
 
@@ -366,8 +519,6 @@ def _interpolate(args: argparse.Namespace) -> int:
     from ganlib.viz import labelled_grid, save_animation
     from ganlib.walks import class_morph, walk_frames
 
-    if args.out is not None and args.out.suffix.lower() not in (".gif", ".mp4"):
-        raise ValueError(f"Expected a .gif or .mp4 file name for --out. Received: --out {args.out}")
     gan, run = load_run(args.run_dir)
     if args.morph:
         if args.digit is not None:
@@ -488,24 +639,36 @@ def _export(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    0 on success; 1 when data cannot be found or read (:class:`ganlib.errors.DataError`, a missing,
-    truncated or corrupt IDX file included, or ``FileNotFoundError``) or on another ``RuntimeError``;
-    2 with the usage message for wrong arguments or any other ``ValueError`` (argparse exits itself);
-    3 when training diverged (:class:`ganlib.errors.DivergenceError`); 130 when interrupted.
+    The flags are checked (:func:`check_output` for every output path) before TensorFlow is imported
+    (:func:`import_tensorflow`) and before any model is loaded. 0 on success; 1 when a file or resource is
+    missing or cannot be read or written (:class:`ganlib.errors.DataError`, a missing, truncated or corrupt
+    IDX file included, ``OSError``) or on another ``RuntimeError``; 2 with one line naming the argument for
+    wrong arguments or any other ``ValueError`` (argparse exits itself); 3 when training diverged
+    (:class:`ganlib.errors.DivergenceError`); 130 when interrupted. ``--debug`` re-raises instead, with the
+    traceback.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
 
     try:
+        args.check(args)
+        if args.needs_tf:
+            import_tensorflow(debug=args.debug)
         return args.handler(args)
     except DivergenceError as err:
+        if args.debug:
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 3
-    except (DataError, FileNotFoundError, RuntimeError) as err:  # DataError before ValueError, its base class
+    except (DataError, OSError, RuntimeError) as err:  # DataError before ValueError, its base class
+        if args.debug:
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 1
     except ValueError as err:
-        args.subparser.error(str(err))  # prints the usage and exits with status 2
+        if args.debug:
+            raise
+        args.subparser.error(with_flags(str(err)) if args.command == "train" else str(err))  # exits with 2
     except KeyboardInterrupt:
         print("\nInterrupted. Run the same command again to resume from the last checkpoint.", file=sys.stderr)
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import imageio.v3 as iio
 import pytest
@@ -81,12 +82,15 @@ def test_every_config_field_has_a_train_flag():
         ([], "required"),
     ],
 )
-def test_wrong_arguments_exit_2_with_usage(argv, message, capsys):
+def test_wrong_arguments_exit_2_with_one_line_and_a_pointer_to_help(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "usage:" in err and message in err
+    assert message in err and "usage:" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("python -m ganlib") and ": error: " in lines[0], err
+    assert lines[1].startswith("Run 'python -m ganlib") and lines[1].endswith("--help' for the flags and their meaning.")
 
 
 def test_train_sample_gif_end_to_end(tmp_path, fake_data_dir, capsys):
@@ -128,7 +132,7 @@ def test_sample_without_run_is_an_input_error(tmp_path, capsys):
 
 def test_module_entry_point_exit_status():
     bad = run_cli("train", "--epochs", "zero")
-    assert bad.returncode == 2 and "usage: python -m ganlib train" in bad.stderr
+    assert bad.returncode == 2 and "python -m ganlib train: error: argument --epochs" in bad.stderr
     assert run_cli("--help").returncode == 0
 
 
@@ -287,3 +291,71 @@ def test_evaluate_end_to_end_through_the_library(tmp_path, fake_data_dir, capsys
     assert metrics["run_dir"] == str(run.root) and metrics["num_samples"] == 20
     assert "class_accuracy" in metrics and list(metrics["timings"])[0] == "generate"
     assert "class accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,hint", [
+    (["train", "--preset", "dcgn"], "did you mean 'dcgan'?"),
+    (["train", "--preset", "wgangp"], "did you mean 'wgan-gp'?"),
+    (["samle", "run"], "did you mean 'sample'?"),
+])
+def test_a_mistyped_choice_gets_a_did_you_mean(argv, hint, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and hint in capsys.readouterr().err
+
+
+def test_config_errors_name_the_flags_of_the_fields(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--preset", "wgan-gp", "--d-batch-norm"])
+    err = capsys.readouterr().err
+    assert "Received: gp_weight=10.0, d_batch_norm=True" in err
+    flags = err.split("(flags: ")[1].split(")")[0]
+    assert sorted(flags.split(", ")) == ["d_batch_norm is --d-batch-norm", "gp_weight is --gp-weight"]
+
+
+@pytest.mark.parametrize("argv,status,message", [
+    (["sample", "{run}", "--out", "{tmp}/missing/s.png"], 1, "The folder of --out does not exist: {tmp}/missing"),
+    (["sample", "{run}", "--out", "{tmp}/s.txt"], 2, "--out must name a .png or .jpg or .jpeg or .pdf or .svg file"),
+    (["sample", "{run}", "--out", "{tmp}"], 2, "--out must name a .png"),
+    (["sample", "{run}", "-n", "100000"], 2, "-n/--num must be at most 1024"),
+    (["gif", "{run}", "--out", "{tmp}/t.png"], 2, "--out must name a .gif or .mp4 file. Received: --out {tmp}/t.png"),
+    (["interpolate", "{run}", "--out", "{tmp}/w.avi"], 2, "--out must name a .gif or .mp4 file"),
+    (["evaluate", "{run}", "--out", "{tmp}/m.csv"], 2, "--out must name a .json file"),
+    (["export", "{run}", "--out", "{tmp}/nope/g.keras"], 1, "The folder of --out does not exist"),
+    (["train", "--out", "{tmp}/file.txt"], 2, "--out must be a run directory; {tmp}/file.txt is a file"),
+    (["train", "--out", "{ro}/run"], 1, "Cannot write to {ro}: the folder is not writable"),
+])
+def test_output_paths_are_checked_before_tensorflow_is_imported(tmp_path, argv, status, message):
+    (tmp_path / "file.txt").write_text("x")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):  # root writes to a mode-555 folder; not to /proc/1 (Linux)
+        ro = Path("/proc/1")
+        if not ro.is_dir() or os.access(ro, os.W_OK):
+            pytest.skip("no folder that this user cannot write to")
+    try:
+        fill = {"{run}": str(tmp_path / "run"), "{tmp}": str(tmp_path), "{ro}": str(ro)}
+        for key, value in fill.items():
+            argv, message = [a.replace(key, value) for a in argv], message.replace(key, value)
+        result = _main_in_subprocess(argv)
+    finally:
+        (tmp_path / "ro").chmod(0o755)
+    assert result["status"] == status and not result["tf"], result
+    assert message in result["stderr"], result["stderr"]
+
+
+def test_loading_a_model_keeps_tensorflow_start_up_lines_off_stderr(tmp_path, fake_data_dir):
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--data-dir", str(fake_data_dir), "--train-size", "32", "--batch-size",
+                 "32", "--latent-dim", "8", "--num-samples", "4", "--no-progress", "--no-jit", "--epochs", "1",
+                 "--eval-every", "0", "--no-tensorboard"]) == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    quiet = subprocess.run([sys.executable, "-m", "ganlib", "sample", str(out), "-n", "4"], capture_output=True,
+                           text=True, env=env, timeout=300)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr.strip() == "", quiet.stderr  # no oneDNN notice, no cuInit error, nothing
+    loud = subprocess.run([sys.executable, "-m", "ganlib", "--debug", "sample", str(out), "-n", "4"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert loud.returncode == 0 and "oneDNN" in loud.stderr  # --debug shows them

@@ -336,4 +336,4 @@ def test_evaluate_wrong_arguments_exit_2(tmp_path, argv, message, capsys):
         main([a.replace("{tmp}", str(tmp_path)) for a in argv])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "usage:" in err and message in err
+    assert message in err and "--help' for the flags" in err and "usage:" not in err
