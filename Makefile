@@ -5,8 +5,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Offline data: an explicit GANLIB_DATA_DIR wins; else ../shared/data when it holds MNIST; else tfds downloads.
-GANLIB_DATA_DIR ?= $(if $(wildcard ../shared/data/mnist),../shared/data,)
+# Offline data: GANLIB_DATA_DIR (a folder with mnist/ and fashion_mnist/ IDX files) when set; else tfds downloads.
+GANLIB_DATA_DIR ?=
 export GANLIB_DATA_DIR
 DEMO_ARGS ?=
 COURSE_ARGS ?=

@@ -26,9 +26,9 @@ REPO = BENCHMARKS.parent
 RESULTS = BENCHMARKS / "results"
 
 
-def default_data_dir() -> str:
-    """``$GANLIB_DATA_DIR``, else ``../shared/data`` beside the repository."""
-    return os.environ.get("GANLIB_DATA_DIR") or str(REPO.parent / "shared" / "data")
+def default_data_dir() -> str | None:
+    """``$GANLIB_DATA_DIR``, else None (tfds downloads and caches the data)."""
+    return os.environ.get("GANLIB_DATA_DIR") or None
 
 
 def results_path(experiment: str) -> Path:
@@ -47,7 +47,7 @@ def parent_parser(experiment: str, *, seed: bool = True, data_dir: bool = True) 
     p = argparse.ArgumentParser(add_help=False)
     if data_dir:
         p.add_argument("--data-dir", default=default_data_dir(),
-                       help="offline MNIST directory (default: $GANLIB_DATA_DIR, else ../shared/data)")
+                       help="offline MNIST directory (default: $GANLIB_DATA_DIR, else tfds)")
     if seed:
         p.add_argument("--seed", type=int, default=0, help="seed of the run (default 0)")
     p.add_argument("--json", nargs="?", type=Path, const=results_path(experiment), default=None, metavar="FILE",

@@ -216,7 +216,7 @@ def class_labels(labels: Any, n: int, *, num_classes: int = 10, conditional: boo
                  per: str = "latent vector", name: str = "labels") -> np.ndarray | None:
     """The class labels of ``n`` images as an integer array ``[n]``, checked against the model that takes them.
 
-    What ``ganlib.state.GAN`` (``generate``), ``ganlib.loop`` (the training images' labels) and
+    What ``ganlib.train.state.GAN`` (``generate``), ``ganlib.train.loop`` (the training images' labels) and
     ``ganlib.conditional`` (``class_accuracy``) require of labels:
 
     * an unconditional model (``conditional=False``) takes no labels: ``labels`` must be None, and None

@@ -172,7 +172,7 @@ def _add_gif(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "gif",
         help="rebuild a run's training GIF (or an MP4) from its saved frames",
         description="Rebuild a run's training animation from its frames (frames/step_*.png: the fixed-z grid from "
-        "step 0 on, see ganlib.frames) or, for a run without frames or with --per-epoch, from its per-epoch "
+        "step 0 on, see ganlib.train.frames) or, for a run without frames or with --per-epoch, from its per-epoch "
         "sample grids. The grid size is the run's --num-samples; --scale resizes it.",
         formatter_class=_HelpFormatter,
     )
@@ -305,7 +305,7 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
-    from ganlib.distribute import get_strategy
+    from ganlib.train.distribute import get_strategy
 
     history = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite, progress=not args.no_progress,
                     jit_compile=args.jit, steps_per_execution=args.steps_per_execution,
@@ -322,11 +322,12 @@ def _sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ganlib.conditional import balanced_labels
-    from ganlib.state import load_run
+    from ganlib.data import latent_batch
+    from ganlib.train.state import load_run
     from ganlib.viz import save_image_grid
 
     gan, run = load_run(args.run_dir)
-    z = np.random.default_rng(args.seed).standard_normal((args.num, gan.config.latent_dim)).astype(np.float32)
+    z = latent_batch(args.num, gan.config.latent_dim, args.seed)
     cols, title = None, f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}"
     if args.digit is not None:
         if not gan.config.conditional:
@@ -344,7 +345,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _gif(args: argparse.Namespace) -> int:
-    from ganlib.runs import RunDir
+    from ganlib.train.runs import RunDir
     from ganlib.viz import save_animation
 
     run = RunDir(args.run_dir)
@@ -361,7 +362,7 @@ def _gif(args: argparse.Namespace) -> int:
 def _interpolate(args: argparse.Namespace) -> int:
     import math
 
-    from ganlib.state import load_run
+    from ganlib.train.state import load_run
     from ganlib.viz import labelled_grid, save_animation
     from ganlib.walks import class_morph, walk_frames
 
@@ -401,8 +402,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from ganlib.metrics import evaluate_run, training_images
-    from ganlib.runs import atomic_write_text
-    from ganlib.state import load_run
+    from ganlib.train.runs import atomic_write_text
+    from ganlib.train.state import load_run
 
     gan, run = load_run(args.run_dir)
     metrics, images = evaluate_run(gan, num_samples=args.num_samples, seed=args.seed, metrics=args.metrics,

@@ -44,7 +44,7 @@ sngan      Miyato et al. 2018 (https://arxiv.org/abs/1802.05957): hinge loss, sp
            keras.layers.SpectralNormalization differs from the paper's algorithm 1, see
            ganlib.models.build_discriminator; Algorithm 1's alternating update, as measured.]
 pggan      Karras et al. 2018 (https://arxiv.org/abs/1710.10196): progressive growing 7x7 -> 14x14 ->
-           28x28 with fade-ins (``progressive=True``; ``ganlib.progressive``, ``ganlib.growing``),
+           28x28 with fade-ins (``progressive=True``; ``ganlib.progressive``, ``ganlib.progressive.family``),
            pixel norm, minibatch standard deviation, equalized learning rate, WGAN-GP lambda=10 with
            the drift term epsilon_drift=0.001, Adam(1e-3, 0, 0.99, eps 1e-8), n_critic=1, batch 16,
            both optimizers reset at every phase change. [Resolutions 7-14-28 and widths 64/32/16
@@ -86,6 +86,7 @@ import numpy as np
 from ganlib import checks
 from ganlib.checks import argparse_type
 from ganlib.data import DATASETS
+from ganlib.progressive import paper as PGGAN
 
 OPTIMIZERS = ("adam", "rmsprop")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -185,7 +186,7 @@ class TrainConfig:
                                "README's table)", "--eval-samples", type=_AT_LEAST_TWO)
     simultaneous_update: bool = _field(False, "n_critic = 1 only: take both gradients from one forward pass (as the "
                                        "TensorFlow DCGAN tutorial does) instead of updating G after D against its "
-                                       "new weights (Algorithm 1; see ganlib.step.make_train_step)",
+                                       "new weights (Algorithm 1; see ganlib.train.step.make_train_step)",
                                        "--simultaneous-update")
     ema: float = _field(0.0, "decay of an exponential moving average of the generator's weights, in [0, 1) "
                         "(0: none); grids, the GIF, 'sample' and 'evaluate' then use the averaged generator", "--ema",
@@ -213,7 +214,7 @@ class TrainConfig:
                                     "fixed-z grid is drawn at step 0 (the untrained generator) and at the steps "
                                     "round(frame_offset * 10 ** (k / frames_per_decade)) - frame_offset, k = 1, 2, "
                                     "..., dense early and sparser later; 24 gives 46 frames over the default 5 "
-                                    "epochs of 937 steps (ganlib.frames gives the measurement behind the defaults). "
+                                    "epochs of 937 steps (the measurement behind the defaults: docs/decisions/005-frame-schedule.md). "
                                     "0: none; then one frame per epoch unless frame_every", "--frames-per-decade",
                                     type=_NON_NEGATIVE_INT)
     frame_offset: int = _field(100, "steps added before the logarithm of the frame schedule, >= 0: the first frames "
@@ -224,9 +225,9 @@ class TrainConfig:
                               "--frame-every", type=_NON_NEGATIVE_INT)
     drift_weight: float = _field(0.0, "epsilon_drift >= 0: weight of the drift term mean[D(x)^2] added to a "
                                  "Wasserstein critic's loss (Karras et al. 2018, appendix A.1: 0.001; "
-                                 "ganlib.losses.drift_penalty; 0: none)", "--drift-weight", type=_NON_NEGATIVE_NUMBER)
+                                 "a critic term of ganlib.penalties; 0: none)", "--drift-weight", type=_NON_NEGATIVE_NUMBER)
     progressive: bool = _field(False, "grow both networks 7x7 -> 14x14 -> 28x28 (Karras et al. 2018, "
-                               "https://arxiv.org/abs/1710.10196; ganlib.progressive, ganlib.growing; preset "
+                               "https://arxiv.org/abs/1710.10196; ganlib.progressive; preset "
                                "pggan): an epoch is then N // (n_critic * batch_size) generator iterations, each "
                                "taking n_critic * stage_batch_sizes[stage] real images, and g_filters / d_filters "
                                "are the widths at 28x28", "--progressive")
@@ -428,18 +429,18 @@ PRESETS: dict[str, dict[str, Any]] = {
         beta_2=0.999,
         n_critic=1,
     ),
-    "pggan": dict(
+    "pggan": dict(  # the paper's settings (ganlib.progressive.paper), at MNIST size
         progressive=True,
         discriminator_loss="wasserstein",
         generator_loss="wasserstein",
-        gp_weight=10.0,
-        drift_weight=1e-3,
+        gp_weight=PGGAN.GP_WEIGHT,
+        drift_weight=PGGAN.DRIFT_WEIGHT,
         d_batch_norm=False,
-        g_learning_rate=1e-3,
-        d_learning_rate=1e-3,
-        beta_1=0.0,
-        beta_2=0.99,
-        n_critic=1,
+        g_learning_rate=PGGAN.ADAM["learning_rate"],
+        d_learning_rate=PGGAN.ADAM["learning_rate"],
+        beta_1=PGGAN.ADAM["beta_1"],
+        beta_2=PGGAN.ADAM["beta_2"],
+        n_critic=PGGAN.N_CRITIC,
         batch_size=16,
         g_filters=16,
         d_filters=16,

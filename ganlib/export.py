@@ -10,7 +10,7 @@
   conversion or ``tf.saved_model.load`` (keep the loaded object alive while
   calling ``serve``: its variables belong to it).
 
-Both compute what ganlib's :meth:`ganlib.state.GAN.generate` computes (the
+Both compute what ganlib's :meth:`ganlib.train.state.GAN.generate` computes (the
 generator in inference mode), so the same ``z`` gives the same images::
 
     import keras, numpy as np
@@ -42,23 +42,19 @@ from typing import Any
 
 import keras
 
-from ganlib.state import GAN, load_run
+from ganlib.train.state import GAN, load_run
 
 
 def sampling_generator(gan: GAN) -> keras.Model:
-    """The network that ``export`` writes: the one ganlib samples from.
+    """The network that ``export`` writes: the one ganlib samples from, as its family exports it.
 
-    When a run keeps an exponential moving average of the generator's weights
-    (``config.ema > 0``), that averaged generator, so that exports carry the
-    averaged weights; otherwise ``gan.generator``. A progressive run's generator is rebuilt
-    from Keras's own layers at its current stage and alpha (:func:`ganlib.growing.portable_generator`).
+    That is :attr:`ganlib.train.state.GAN.sampling_generator` (the averaged generator when the
+    run keeps an EMA of the generator's weights, ``config.ema > 0``, so that exports carry the
+    averaged weights; otherwise ``gan.generator``), passed through the family's
+    :meth:`~ganlib.train.family.Family.portable_generator` (a progressive generator is rebuilt
+    from Keras's own layers at its current stage and alpha).
     """
-    generator = gan.ema_generator if gan.ema_generator is not None else gan.generator
-    if gan.growth is not None:  # a progressive generator, rebuilt from Keras's own layers at its stage and alpha
-        from ganlib.growing import portable_generator
-
-        return portable_generator(generator)
-    return generator
+    return gan.family.portable_generator(gan, gan.sampling_generator)
 
 
 def check_portable(model: keras.Model) -> None:
@@ -166,7 +162,7 @@ def export_run(
         ``epoch``, ``latent_dim`` and ``inputs`` (``"z"`` or ``"[z, labels]"``).
 
     Raises:
-        The errors of :func:`ganlib.state.load_run` and :func:`export_generator`.
+        The errors of :func:`ganlib.train.state.load_run` and :func:`export_generator`.
     """
     gan, run_dir = load_run(run)
     path = Path(path) if path is not None else run_dir.root / "export" / "generator.keras"

@@ -411,6 +411,8 @@ def for_config(config: Any) -> tuple[DiscriminatorLoss, GeneratorLoss]:
     below 1 (one-sided label smoothing) is bound to the minimax discriminator
     loss with ``functools.partial``. A train step calls the returned functions
     as ``discriminator_loss(real_logits, fake_logits)`` and ``generator_loss(fake_logits)``.
+    The critic's regularisers (``gp_weight``, ``drift_weight``) are not part of the loss: the
+    step adds them as critic terms (:func:`ganlib.penalties.critic_terms`).
 
     Example:
         >>> from ganlib.config import get_config
@@ -456,14 +458,6 @@ def for_config(config: Any) -> tuple[DiscriminatorLoss, GeneratorLoss]:
                 f"Received: real_label={real_label}, discriminator_loss={d_name!r}"
             )
         d_loss = functools.partial(d_loss, real_label=real_label)
-    drift_weight = getattr(config, "drift_weight", 0.0)
-    if drift_weight:
-        if d_name != "wasserstein":
-            raise ValueError(
-                "drift_weight adds a drift term to the Wasserstein critic loss only. "
-                f"Received: drift_weight={drift_weight}, discriminator_loss={d_name!r}"
-            )
-        d_loss = with_drift(d_loss, drift_weight)
     return d_loss, g_loss
 
 

@@ -41,7 +41,10 @@ from typing import Any, NamedTuple
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers, ops
+from keras import layers
+
+from ganlib.data import latent_batch
+from ganlib.layers import MinibatchStdDev
 
 NUM_MODES = 8
 RADIUS = 2.0
@@ -161,56 +164,6 @@ def mode_statistics(
     return ModeStatistics(int(np.count_nonzero(counts)), float(good.mean()), counts)
 
 
-# Minibatch standard deviation.
-# Karras et al. 2018, "Progressive Growing of GANs", https://arxiv.org/abs/1710.10196, section 3
-
-
-@keras.saving.register_keras_serializable(package="ganlib")
-class MinibatchStdDev(layers.Layer):
-    """Append the minibatch standard deviation, averaged over features, as one extra feature.
-
-    For inputs ``x`` ``[batch, ..., c]``: the standard deviation of every
-    feature over the batch, ``sqrt(mean_b (x - mean_b x)^2 + epsilon)``, is
-    averaged over all features (and positions) into one number ``s``, which is
-    appended to every example as a constant feature: output ``[batch, ..., c + 1]``.
-    A discriminator that sees ``s`` can tell a batch of near-identical samples
-    (a collapsed generator) from a batch of real ones, which pushes the
-    generator towards the data's variation.
-
-    Departure: Karras et al.'s code computes the statistic over groups of 4
-    examples (``group_size``); this layer uses the whole batch, as the paper's
-    section 3 describes. It is called separately on the real and on the
-    generated batch by ganlib's train step, so the two never mix.
-
-    Example:
-        >>> MinibatchStdDev()(np.array([[0.0, 1.0], [2.0, 1.0]], "float32")).shape
-        TensorShape([2, 3])
-
-    Args:
-        epsilon: added under the square root, >= 0 (Karras et al.'s code: 1e-8).
-
-    References:
-        Karras et al. 2018, https://arxiv.org/abs/1710.10196, section 3.
-    """
-
-    def __init__(self, epsilon: float = 1e-8, **kwargs):
-        super().__init__(**kwargs)
-        if not epsilon >= 0:
-            raise ValueError(f"epsilon must be >= 0. Received: epsilon={epsilon!r}")
-        self.epsilon = float(epsilon)
-
-    def call(self, x):
-        centred = x - ops.mean(x, axis=0, keepdims=True)
-        s = ops.mean(ops.sqrt(ops.mean(ops.square(centred), axis=0) + self.epsilon))
-        return ops.concatenate([x, ops.ones_like(x[..., :1]) * s], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], None if input_shape[-1] is None else input_shape[-1] + 1)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "epsilon": self.epsilon}
-
-
 def _check_sizes(**values: int) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -296,7 +249,7 @@ def build_ring_discriminator(
     for _ in range(depth):
         x = sn(layers.Dense(hidden, activation="relu", kernel_initializer=_kernel_init()))(x)  # (hidden,)
     if minibatch_std:
-        x = MinibatchStdDev()(x)  # (hidden + 1,)
+        x = MinibatchStdDev()(x)  # (hidden + 1,): whole-batch statistic, the paper's text
     logits = sn(layers.Dense(1, kernel_initializer=_kernel_init(), dtype="float32"))(x)  # (1,)
     return keras.Model(x_in, logits, name=name)
 
@@ -436,7 +389,7 @@ def train_ring(
         ValueError: ``snapshot_every`` does not divide ``config.steps``, or a size is not positive.
     """
     from ganlib.losses import for_config
-    from ganlib.step import make_train_function, make_train_step
+    from ganlib.train.step import make_train_function, make_train_step
 
     _check_sizes(snapshot_every=snapshot_every, snapshot_samples=snapshot_samples, eval_samples=eval_samples)
     if config.steps % snapshot_every:
@@ -475,7 +428,7 @@ def train_ring(
         steps_done.append(done)
         snapshots.append(generate(fixed_z))
     seconds = time.perf_counter() - t0
-    eval_z = np.random.default_rng([c.seed, 1]).standard_normal((eval_samples, c.latent_dim)).astype(np.float32)
+    eval_z = latent_batch(eval_samples, c.latent_dim, [c.seed, 1])
     return RingResult(
         config=c,
         snapshot_steps=np.asarray(steps_done),

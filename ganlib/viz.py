@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ganlib.runs import atomic_write
+from ganlib.train.runs import atomic_write
 
 
 def image_grid(images: np.ndarray, *, padding: int = 2, cols: int | None = None) -> np.ndarray:

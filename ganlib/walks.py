@@ -33,8 +33,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ganlib.data import NUM_CLASSES
-from ganlib.state import GAN
+from ganlib.data import NUM_CLASSES, latent_batch
+from ganlib.train.state import GAN
 
 
 def lerp(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray) -> np.ndarray:
@@ -160,7 +160,7 @@ def walk_frames(
     ``labels[i]`` for walk ``i`` (default: ``i % 10``, every class in turn).
 
     Args:
-        gan: a :class:`ganlib.state.GAN`.
+        gan: a :class:`ganlib.train.state.GAN`.
         num_walks: walks drawn side by side, >= 1.
         num_keys: latent vectors each walk visits, >= 2.
         frames_per_segment: frames between two of them, >= 1.
@@ -173,14 +173,14 @@ def walk_frames(
 
     Raises:
         ValueError: a count < its minimum; labels given to an unconditional GAN, of the wrong
-            shape or out of range (see :meth:`ganlib.state.GAN.generate`).
+            shape or out of range (see :meth:`ganlib.train.state.GAN.generate`).
     """
     for name, value, minimum in (("num_walks", num_walks, 1), ("num_keys", num_keys, 2)):
         if not isinstance(value, (int, np.integer)) or value < minimum:
             raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
     if labels is None and gan.config.conditional:
         labels = np.arange(num_walks) % NUM_CLASSES
-    keys = np.random.default_rng(seed).standard_normal((num_keys, num_walks, gan.config.latent_dim))
+    keys = latent_batch((num_keys, num_walks), gan.config.latent_dim, seed).astype(np.float64)
     path = latent_walk(keys, frames_per_segment, closed=True, spherical=spherical)  # [T, num_walks, d]
     steps = len(path)
     flat_labels = None if labels is None else np.tile(_walk_labels(labels, num_walks), steps)
@@ -214,7 +214,7 @@ def class_morph(
     same latent vector ``z_i`` in every frame of column ``i``.
 
     Args:
-        gan: a conditional :class:`ganlib.state.GAN`.
+        gan: a conditional :class:`ganlib.train.state.GAN`.
         classes: the classes visited, in order, at least 2, each in 0..9 (default 0 to 9).
         frames_per_class: frames from one class to the next, >= 1.
         num_columns: latent vectors (columns) morphed side by side, >= 1.
@@ -244,7 +244,7 @@ def class_morph(
     path = latent_walk(vectors, frames_per_class, closed=closed, spherical=False)  # [T, e]
     steps = len(path)
     position = np.arange(steps) / frames_per_class
-    z = np.random.default_rng(seed).standard_normal((num_columns, gan.config.latent_dim)).astype(np.float32)
+    z = latent_batch(num_columns, gan.config.latent_dim, seed)
     zs = np.tile(z, (steps, 1))
     es = np.repeat(path, num_columns, axis=0)
     images = np.concatenate([body([zs[i : i + 500], es[i : i + 500]], training=False).numpy()

@@ -34,7 +34,7 @@ def main() -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ganlib.state import load_run
+    from ganlib.train.state import load_run
     from ganlib.viz import image_grid
 
     rows = -(-len(args.run_dirs) // args.columns)

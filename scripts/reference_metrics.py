@@ -20,7 +20,7 @@ density, coverage, KID and the memorised share.
 
 Usage (from the repository root):
 
-    python scripts/reference_metrics.py --data-dir ../shared/data [--dataset mnist]
+    python scripts/reference_metrics.py --data-dir DIR [--dataset mnist]
 """
 
 from __future__ import annotations

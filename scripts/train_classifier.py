@@ -10,8 +10,8 @@ to measure the accuracy that is recorded next to the weights:
 
 Usage (from the repository root; ~1-2 min per epoch on 2 CPU cores):
 
-    python scripts/train_classifier.py --dataset mnist --data-dir ../shared/data
-    python scripts/train_classifier.py --dataset fashion_mnist --data-dir ../shared/data
+    python scripts/train_classifier.py --dataset mnist --data-dir DIR
+    python scripts/train_classifier.py --dataset fashion_mnist --data-dir DIR
 
 The run is seeded (``keras.utils.set_random_seed``: weights, dropout, shuffling).
 Multi-threaded CPU kernels may still round differently between runs, so a rerun

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from ganlib.cli import build_parser, main, train_config
-from ganlib.runs import RunDir
+from ganlib.train.runs import RunDir
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -103,7 +103,7 @@ def test_train_sample_gif_end_to_end(tmp_path, fake_data_dir, capsys):
     assert iio.imread(tmp_path / "s.png").ndim == 3
 
     assert main(["gif", str(out), "--fps", "5", "--loop", "1", "--out", str(tmp_path / "t.gif")]) == 0
-    assert len(iio.imread(tmp_path / "t.gif", index=None)) == 3  # the frames of steps 0, 2, 4 (ganlib.frames)
+    assert len(iio.imread(tmp_path / "t.gif", index=None)) == 3  # the frames of steps 0, 2, 4 (ganlib.train.frames)
     meta = iio.immeta(tmp_path / "t.gif", index=0)
     assert meta["duration"] == 200 and "loop" not in meta  # --loop 1 plays once: no NETSCAPE2.0 block
 
@@ -137,7 +137,7 @@ def test_divergence_exits_3_naming_epoch_step_and_kept_checkpoint(tmp_path, fake
     import tensorflow as tf
 
     from ganlib import losses
-    from ganlib.state import load_run
+    from ganlib.train.state import load_run
 
     out = tmp_path / "run"
     common = ["--out", str(out), "--data-dir", str(fake_data_dir), "--train-size", "64", "--batch-size", "32",
@@ -220,7 +220,7 @@ def test_gif_help_and_argument_errors_do_not_import_tensorflow(tmp_path):
     import numpy as np
 
     from ganlib.config import get_config
-    from ganlib.runs import prepare_run_dir
+    from ganlib.train.runs import prepare_run_dir
 
     run = prepare_run_dir(tmp_path / "run", get_config("dcgan", num_samples=4))  # writes config.json, no TF
     run.frames.mkdir()
@@ -244,10 +244,10 @@ def test_evaluate_keeps_to_the_cli_what_is_the_cli_s(tmp_path, monkeypatch, caps
     import numpy as np
 
     import ganlib.metrics
-    import ganlib.state
+    import ganlib.train.state
 
     gan = types.SimpleNamespace(config=types.SimpleNamespace(dataset="mnist", preset="dcgan"))
-    monkeypatch.setattr(ganlib.state, "load_run", lambda path: (gan, RunDir(tmp_path)))
+    monkeypatch.setattr(ganlib.train.state, "load_run", lambda path: (gan, RunDir(tmp_path)))
     calls = []
 
     def evaluate_run(g, *, num_samples, seed, metrics, data_dir, memorisation_samples, weights_dir=None):
@@ -275,8 +275,8 @@ def test_evaluate_end_to_end_through_the_library(tmp_path, fake_data_dir, capsys
     import tensorflow as tf
 
     from ganlib.config import get_config
-    from ganlib.runs import prepare_run_dir
-    from ganlib.state import build_gan
+    from ganlib.train.runs import prepare_run_dir
+    from ganlib.train.state import build_gan
 
     config = get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8, num_samples=4, conditional=True)
     run = prepare_run_dir(tmp_path / "run", config)

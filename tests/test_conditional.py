@@ -11,8 +11,8 @@ from conftest import SHARED_DATA
 from ganlib.cli import main
 from ganlib.config import get_config
 from ganlib.models import build_conditional_discriminator, build_conditional_generator
-from ganlib.runs import RunDir, prepare_run_dir
-from ganlib.state import build_gan, load_run
+from ganlib.train.runs import RunDir, prepare_run_dir
+from ganlib.train.state import build_gan, load_run
 from ganlib.train import train
 
 TINY = dict(latent_dim=8, g_filters=8, d_filters=8, num_samples=4)

@@ -154,3 +154,17 @@ def test_pipeline_batches_and_drops_remainder():
         make_pipeline(images, 32, seed=0)
     with pytest.raises(ValueError, match="batch_size=0"):
         make_pipeline(images, 0, seed=0)
+
+
+def test_latent_batch_is_numpys_seeded_standard_normal():
+    from ganlib.data import latent_batch
+
+    z = latent_batch(5, 3, seed=7)
+    assert z.dtype == np.float32 and z.shape == (5, 3)
+    np.testing.assert_array_equal(z, np.random.default_rng(7).standard_normal((5, 3)).astype(np.float32))
+    assert latent_batch((2, 4), 3, seed=[7, 1]).shape == (2, 4, 3)
+    assert not np.array_equal(latent_batch(5, 3, seed=8), z)
+    with pytest.raises(ValueError, match="latent_dim must be a positive integer.*Received: latent_dim=0"):
+        latent_batch(5, 0, seed=0)
+    with pytest.raises(ValueError, match=r"num must be.*Received: num=\(2, 0\)"):
+        latent_batch((2, 0), 3, seed=0)

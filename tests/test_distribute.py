@@ -40,7 +40,7 @@ def _one_run(strategy, optimizer: str, n_critic: int, steps: int, jit: bool) -> 
 
     from ganlib import losses as L
     from ganlib.models import build_critic
-    from ganlib.step import make_train_function, make_train_step
+    from ganlib.train.step import make_train_function, make_train_step
 
     rng = np.random.default_rng(0)
     # Per example: its n_critic real images (one per critic update) and n_critic + 1 latent vectors.
@@ -86,7 +86,7 @@ def _report() -> dict:
     import numpy as np
 
     from ganlib.config import get_config
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
     from ganlib.train import train
 
     two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -122,7 +122,7 @@ def _report() -> dict:
                                n_critic=2), strategy=two)
     images = np.random.default_rng(1).uniform(-1, 1, (32, 28, 28, 1)).astype(np.float32)
     # XLA is not supported on two replicas (it would fail there); the loop asks xla_supported as here.
-    from ganlib.step import make_train_function, xla_supported
+    from ganlib.train.step import make_train_function, xla_supported
 
     report["xla_supported_on_two"] = xla_supported(two)
     stats = make_train_function(gan.train_step(jit_compile=xla_supported(two)), strategy=two)(iter(
@@ -190,8 +190,8 @@ def test_k_steps_per_call_equal_k_calls(tiny_config, tiny_images):
     import tensorflow as tf
 
     from ganlib.data import make_pipeline
-    from ganlib.state import build_gan
-    from ganlib.step import make_train_function
+    from ganlib.train.state import build_gan
+    from ganlib.train.step import make_train_function
 
     weights = []
     for k in (1, 3):
@@ -210,7 +210,7 @@ def test_k_steps_per_call_equal_k_calls(tiny_config, tiny_images):
 
 
 def test_loop_logs_every_step_with_k_steps_per_call(tmp_path, tiny_config, tiny_images):
-    from ganlib.runs import RunDir, read_csv
+    from ganlib.train.runs import RunDir, read_csv
     from ganlib.train import train
 
     # 48 images / 16 = 3 steps per epoch with K = 2: one call of two steps, then one single step.

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from ganlib.config import TrainConfig
-from ganlib.state import build_gan, load_run
+from ganlib.train.state import build_gan, load_run
 from ganlib.train import train
 
 

@@ -54,7 +54,7 @@ def test_exported_generators_match_ganlib_without_ganlib(tmp_path, tiny_config, 
     from ganlib.cli import main
     from ganlib.config import TrainConfig, get_config
     from ganlib.export import export_generator
-    from ganlib.state import load_run
+    from ganlib.train.state import load_run
     from ganlib.train import train
 
     run = tmp_path / "run"
@@ -122,7 +122,7 @@ def test_export_refuses_custom_layers_and_other_suffixes(tmp_path):
 def test_export_writes_the_averaged_generator_of_an_ema_run(tiny_config):
     from ganlib.config import TrainConfig
     from ganlib.export import sampling_generator
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
 
     gan = build_gan(TrainConfig(**{**tiny_config.to_dict(), "ema": 0.9}))
     assert sampling_generator(gan) is gan.ema_generator

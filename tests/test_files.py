@@ -12,7 +12,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from ganlib.runs import atomic_write_text
+from ganlib.train.runs import atomic_write_text
 from ganlib.viz import save_animation
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from ganlib.config import TrainConfig
-from ganlib.frames import frame_label, frame_steps
-from ganlib.runs import RunDir, frame_step
-from ganlib.state import build_gan
+from ganlib.train.frames import frame_label, frame_steps
+from ganlib.train.runs import RunDir, frame_step
+from ganlib.train.state import build_gan
 from ganlib.train import train
 from ganlib.viz import labelled_grid, save_animation
 
@@ -76,7 +76,7 @@ def test_frames_from_step_0_survive_a_resume_without_duplicates_or_gaps(tmp_path
 
 
 def test_no_frames_gives_the_per_epoch_gif(tmp_path, tiny_config):
-    from ganlib.frames import TrainingFrames
+    from ganlib.train.frames import TrainingFrames
 
     assert TrainingFrames.from_config(TrainConfig(**{**tiny_config.to_dict(), "frames_per_decade": 0})) is None
     run = RunDir(tmp_path)

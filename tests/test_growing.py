@@ -10,11 +10,11 @@ import tensorflow as tf
 
 from ganlib import losses as L
 from ganlib import progressive as P
-from ganlib.callbacks import Callback
+from ganlib.train.callbacks import Callback
 from ganlib.cli import main
 from ganlib.config import get_config
-from ganlib.growing import describe_plan, plan_steps, stream_indices
-from ganlib.runs import RunDir, read_csv
+from ganlib.progressive import describe_plan, plan_steps, stream_indices
+from ganlib.train.runs import RunDir, read_csv
 from ganlib.train import load_run, train
 
 # 8 generator iterations of 16 images per epoch. The schedule: stable 7x7 [0, 64), fade-in 14x14 [64, 160),
@@ -87,10 +87,17 @@ def test_pggan_preset_is_the_papers_setting_and_refuses_what_its_networks_cannot
 
 
 def test_drift_term_is_added_to_the_critic_loss():
-    d_loss, _ = L.for_config(get_config("pggan"))
+    from ganlib.penalties import critic_terms
+
+    config = get_config("pggan")
+    d_loss, _ = L.for_config(config)
+    terms = {t.name: t for t in critic_terms(config)}
+    assert list(terms) == ["gradient_penalty", "drift"] and terms["drift"].weight == 0.001
     real, fake = tf.constant([[2.0], [0.0]]), tf.constant([[1.0], [-1.0]])
+    drift = terms["drift"].fn(None, None, None, real, fake, None)
     # -(mean real - mean fake) + 0.001 * mean real^2 = -(1 - 0) + 0.001 * 2
-    assert float(d_loss(real, fake)) == pytest.approx(-1.0 + 0.002)
+    assert float(d_loss(real, fake) + terms["drift"].weight * drift) == pytest.approx(-1.0 + 0.002)
+    assert float(d_loss(real, fake)) == pytest.approx(-1.0)  # the loss itself: the drift is a term of its own
     with pytest.raises(ValueError, match="Received: drift_weight=0"):
         L.with_drift(L.wasserstein_discriminator_loss, 0)
 
@@ -183,7 +190,7 @@ def test_cli_trains_samples_interpolates_and_evaluates_a_pggan_run(tmp_path, fak
 
 
 def test_keras_fit_refuses_a_progressive_gan():
-    from ganlib.keras_fit import build_gan_model
+    from ganlib.train.keras_fit import build_gan_model
 
     with pytest.raises(ValueError, match="Received: a GAN with growth stage 0"):
         build_gan_model(tiny_config())

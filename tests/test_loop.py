@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from ganlib.config import TrainConfig
-from ganlib.runs import RunDir, RunDirError, read_csv
+from ganlib.train.runs import RunDir, RunDirError, read_csv
 from ganlib.train import DivergenceError, load_run, train
 
 
@@ -29,7 +29,7 @@ def test_loop_writes_every_artefact(tmp_path, tiny_config, tiny_images):
     assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["d_loss"]) for r in rows)
     assert len(read_csv(run.steps)) == 2 * (48 // 16)
     frames = iio.imread(run.gif, index=None)
-    # The frames of ganlib.frames: step 0 (untrained) and the ends of the two 3-step epochs.
+    # The frames of ganlib.train.frames: step 0 (untrained) and the ends of the two 3-step epochs.
     assert frames.shape[0] == 3 and not np.array_equal(frames[0], frames[-1])
     assert tf.train.latest_checkpoint(run.checkpoints).endswith("ckpt-2")
 
@@ -41,7 +41,7 @@ def test_rerun_resumes_and_extends(tmp_path, tiny_config, tiny_images):
     assert int(gan.epoch.numpy()) == 1
     history = train(_with(tiny_config, epochs=3), out, images=tiny_images, progress=False)
     assert [int(r["epoch"]) for r in history] == [1, 2, 3]
-    assert len(iio.imread(RunDir(out).gif, index=None)) == 4  # the frames of steps 0, 3, 6, 9 (ganlib.frames)
+    assert len(iio.imread(RunDir(out).gif, index=None)) == 4  # the frames of steps 0, 3, 6, 9 (ganlib.train.frames)
     # Running the finished command again trains nothing and keeps the history as it is.
     again = train(_with(tiny_config, epochs=3), out, images=tiny_images, progress=False)
     assert again == read_csv(RunDir(out).history) and len(again) == 3
@@ -106,7 +106,7 @@ def test_divergence_stops_with_message_and_keeps_checkpoint(tmp_path, tiny_confi
 @pytest.mark.parametrize("change,message", [(dict(precision="mixed_bfloat16"), "precision: run has 'float32'"),
                                             (dict(num_replicas=2), "num_replicas: run has 1")])
 def test_resume_under_another_precision_or_replica_count_is_refused(tmp_path, tiny_config, change, message):
-    from ganlib.runs import prepare_run_dir
+    from ganlib.train.runs import prepare_run_dir
 
     out = tmp_path / "run"
     prepare_run_dir(out, tiny_config)
@@ -129,7 +129,7 @@ def test_an_epoch_is_one_critic_pass_over_the_data(tmp_path, tiny_images):
 
 
 def test_callbacks_see_every_step_once_across_a_resume(tmp_path, tiny_config, tiny_images):
-    from ganlib.loop import Callback
+    from ganlib.train import Callback
 
     class Recorder(Callback):
         def __init__(self):

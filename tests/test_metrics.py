@@ -211,7 +211,7 @@ def test_fcd_grows_as_real_images_are_blended_with_noise(mnist):
 
 
 def test_train_loop_records_metrics_every_k_epochs(tmp_path, tiny_config, tiny_images, fake_data_dir):
-    from ganlib.runs import RunDir, read_csv
+    from ganlib.train.runs import RunDir, read_csv
     from ganlib.train import train
 
     config = _with(tiny_config, epochs=2, eval_every=2, eval_samples=32)
@@ -255,7 +255,7 @@ def test_evaluate_command_writes_metrics_json(tmp_path, tiny_config, tiny_images
 def test_evaluate_run_reports_the_run_and_matches_evaluate_images(conditional, fake_data_dir):
     from ganlib.config import get_config
     from ganlib.metrics import evaluate_run
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
 
     gan = build_gan(get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8, conditional=conditional))
     result, images = evaluate_run(gan, num_samples=20, seed=3, metrics=("fcd",), data_dir=fake_data_dir)
@@ -291,7 +291,7 @@ def test_the_metrics_package_has_no_import_cycle_and_knows_nothing_of_training()
             elif isinstance(node, ast.Import):
                 found |= {a.name for a in node.names if a.name.startswith("ganlib")}
         graph[path.stem] = found
-    assert not {"ganlib.train", "ganlib.loop", "ganlib.state"} & set().union(*graph.values())
+    assert not {"ganlib.train", "ganlib.train.loop", "ganlib.train.state"} & set().union(*graph.values())
     inside = {name: {m.rsplit(".", 1)[1] for m in mods if m.startswith("ganlib.metrics.")}
               for name, mods in graph.items()}
     done: set[str] = set()

@@ -91,7 +91,7 @@ def test_two_workers_match_one_process(workers):
 
 
 def test_only_the_chief_writes_the_run_directory_and_a_rerun_resumes_on_both(workers):
-    from ganlib.runs import RunDir, read_csv
+    from ganlib.train.runs import RunDir, read_csv
     from test_tensorboard import _raw_steps
 
     tmp, reports = workers
@@ -122,7 +122,7 @@ def _worker(tmp: Path) -> dict:
     import tempfile
 
     from ganlib.config import get_config
-    from ganlib.loop import Callback
+    from ganlib.train import Callback
     from ganlib.train import train
     from test_distribute import _one_run
 

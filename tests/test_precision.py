@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from ganlib.config import TrainConfig
-from ganlib.state import build_gan
+from ganlib.train.state import build_gan
 
 
 def _flat(model) -> np.ndarray:

@@ -16,8 +16,8 @@ import pytest
 
 from conftest import REPO, write_fake_dataset
 from ganlib.config import TrainConfig
-from ganlib.frames import frame_steps
-from ganlib.runs import RunDir, frame_step, read_csv
+from ganlib.train.frames import frame_steps
+from ganlib.train.runs import RunDir, frame_step, read_csv
 from ganlib.train import load_run
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")

@@ -10,7 +10,7 @@ import tensorflow as tf
 from ganlib import losses as L
 from ganlib.config import get_config
 from ganlib.models import build_discriminator, build_generator, largest_singular_values, power_iteration
-from ganlib.step import make_train_step
+from ganlib.train.step import make_train_step
 
 
 @pytest.fixture

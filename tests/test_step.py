@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from ganlib import losses as L
 from ganlib.config import PRESETS, get_config
-from ganlib.state import build_gan
-from ganlib.step import STEP_KEYS, make_train_step
+from ganlib.train.state import build_gan
+from ganlib.train.step import STEP_KEYS, make_train_step
 
 
 def _weights(model):

@@ -24,16 +24,17 @@ def test_run_logs_losses_metrics_and_grids_and_a_resume_continues_without_overla
     import tensorflow as tf
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from ganlib.loop import Callback
-    from ganlib.runs import RunDir, read_csv
-    from ganlib.tensorboard import TensorBoardLogger
+    from ganlib.train import Callback
+    from ganlib.train.runs import RunDir, read_csv
+    from ganlib.train.tensorboard import TensorBoardLogger
     from ganlib.train import train
 
     out = tmp_path / "run"
     log_dir = out / "tensorboard"
 
-    def metrics(gan, row):  # stands for the evaluator's per-epoch metrics
-        return {"fcd": 10.0 * row["epoch"]}
+    class Metrics(Callback):  # stands for the evaluator's per-epoch metrics
+        def on_epoch_end(self, gan, row):
+            return {"fcd": 10.0 * row["epoch"]}
 
     class Crash(Callback):
         def on_step_end(self, gan, step, stats):
@@ -43,12 +44,12 @@ def test_run_logs_losses_metrics_and_grids_and_a_resume_continues_without_overla
     # Interrupted in epoch 2 (3 steps per epoch) after logging steps 4 and 5, which no checkpoint covers.
     logger = TensorBoardLogger()
     with pytest.raises(KeyboardInterrupt):
-        train(tiny_config, out, images=tiny_images, progress=False, on_epoch_end=metrics, tensorboard=False,
-              callbacks=[logger, Crash()])
+        train(tiny_config, out, images=tiny_images, progress=False, tensorboard=False,
+              callbacks=[Metrics(), logger, Crash()])
     logger.writer.flush()
     assert _raw_steps(log_dir, "step/d_loss") == [1, 2, 3, 4, 5]
 
-    train(tiny_config, out, images=tiny_images, progress=False, on_epoch_end=metrics)
+    train(tiny_config, out, images=tiny_images, progress=False, callbacks=[Metrics()])
     assert _raw_steps(log_dir, "step/d_loss") == [1, 2, 3, 4, 5, 6]
 
     events = EventAccumulator(str(log_dir), size_guidance={"tensors": 0}, purge_orphaned_data=False)
@@ -77,7 +78,7 @@ def test_run_logs_losses_metrics_and_grids_and_a_resume_continues_without_overla
 def test_drop_events_after(tmp_path):
     import tensorflow as tf
 
-    from ganlib.tensorboard import drop_events_after
+    from ganlib.train.tensorboard import drop_events_after
 
     writer = tf.summary.create_file_writer(str(tmp_path))
     with writer.as_default():

@@ -8,7 +8,7 @@ import pytest
 
 from ganlib.cli import main
 from ganlib.config import get_config
-from ganlib.state import build_gan
+from ganlib.train.state import build_gan
 from ganlib.walks import class_morph, frame_changes, latent_walk, lerp, slerp, walk_frames
 from test_conditional import TINY, untrained_run
 

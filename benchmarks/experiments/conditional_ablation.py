@@ -46,7 +46,7 @@ def main() -> int:
     config = get_config("dcgan", conditional=True, d_label_input=args.d_label_input, g_label_input=args.g_label_input,
                         epochs=args.epochs, seed=args.seed, train_size=args.train_size)
     history = train(config, out, data_dir=args.data_dir, overwrite=True, jit_compile=True, progress=False)
-    from ganlib.state import load_run
+    from ganlib.train.state import load_run
 
     gan, _ = load_run(out)
     m = evaluate_conditional(gan, per_class=args.per_class, seed=0, data_dir=args.data_dir)

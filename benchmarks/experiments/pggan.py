@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from ganlib.callbacks import Callback
+    from ganlib.train.callbacks import Callback
     from ganlib.config import get_config
-    from ganlib.growing import phase_label
+    from ganlib.progressive import phase_label
     from ganlib.metrics import evaluate_images
     from ganlib.train import train
 
@@ -141,7 +141,7 @@ def costs(args) -> int:
 
     from ganlib.config import get_config
     from ganlib.data import load_dataset, make_pipeline
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
 
     from benchmarks.harness.timing import interleaved_step_seconds
 
@@ -158,7 +158,7 @@ def costs(args) -> int:
         runners[f"pggan {7 * 2 ** stage}x{7 * 2 ** stage}"] = (step, batches)
         if stage == 2:  # the same step compiled with XLA, which the loop does not use for a progressive run
             from ganlib import losses as L
-            from ganlib.step import make_train_step
+            from ganlib.train.step import make_train_step
 
             d_loss, g_loss = L.for_config(gan.config)
             inner = make_train_step(gan.generator, gan.discriminator, gan.g_optimizer, gan.d_optimizer,

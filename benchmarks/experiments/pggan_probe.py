@@ -69,7 +69,7 @@ def main() -> int:
     from ganlib.viz import make_gif, save_image_grid
 
     try:
-        from ganlib.step import make_train_step
+        from ganlib.train.step import make_train_step
     except ImportError:
         from ganlib.train import make_train_step
 

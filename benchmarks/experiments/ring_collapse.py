@@ -91,8 +91,8 @@ def main() -> int:
                          "high_quality_share": r.final.high_quality_share, "counts": r.final.counts.tolist(),
                          "seconds": r.seconds, "main_modes": r.dominant_modes(),
                          "snapshot_modes": [s.modes_covered for s in r.snapshot_stats]})
-    print(f"\n| variant | modes covered (of 8), mean ± std | runs with all 8 | high-quality share, mean ± std "
-          f"| s per run |\n|---|---|---|---|---|")
+    print("\n| variant | modes covered (of 8), mean ± std | runs with all 8 | high-quality share, mean ± std "
+          "| s per run |\n|---|---|---|---|---|")
     for name, runs in results.items():
         s = summarize(runs)
         print(f"| {name} | {s['modes_mean']:.1f} ± {s['modes_std']:.1f} | {s['all_modes_runs']}/{s['runs']} "

@@ -46,8 +46,8 @@ SETTINGS = {
 
 
 def build(config):
-    """``ganlib.state.build_gan`` (it builds a spectrally normalised critic when the config asks for one)."""
-    from ganlib.state import build_gan
+    """``ganlib.train.state.build_gan`` (it builds a spectrally normalised critic when the config asks for one)."""
+    from ganlib.train.state import build_gan
 
     return build_gan(config)
 

@@ -12,7 +12,7 @@ Every variant is a preset plus overrides (``VARIANTS``). Three parts:
     load while it runs) and evaluates FCD, classifier score and classes covered over
     ``--eval-samples`` images at fractions of the budget. Besides the raw generator it
     keeps exponential moving averages of the generator's weights at the decays of
-    ``--ema`` (the update of :meth:`ganlib.state.GAN.update_ema`, applied after every
+    ``--ema`` (the update of :meth:`ganlib.train.ema.GeneratorEMA.update`, applied after every
     generator update; it does not change training) and evaluates them at the iteration
     counts their own idle cost allows (an EMA update makes an iteration slightly dearer).
 ``table``
@@ -71,7 +71,7 @@ def config_of(variant: str, seed: int = 0, **extra):
 def costs(images, variants: list[str], rounds: int, steps: int) -> dict[str, float]:
     """Median seconds per generator iteration of each variant (and with one EMA), interleaved rounds."""
     from ganlib.data import make_pipeline
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
     from benchmarks.harness.timing import interleaved_step_seconds
 
     runners = {}
@@ -97,7 +97,7 @@ def run(images, variant: str, seed: int, budget: float, cost: dict[str, float], 
 
     from ganlib.data import make_pipeline
     from ganlib.metrics import evaluate_images
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
 
     gan = build_gan(config_of(variant, seed=seed))
     c = gan.config

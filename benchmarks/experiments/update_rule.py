@@ -3,7 +3,7 @@
 The *simultaneous* update takes both gradients from one forward pass (the
 TensorFlow DCGAN tutorial); the *alternating* one updates the discriminator,
 then the generator with fresh noise against the updated discriminator
-(Algorithm 1 of Goodfellow et al. 2014). See ``ganlib.step.make_train_step``.
+(Algorithm 1 of Goodfellow et al. 2014). See ``ganlib.train.step.make_train_step``.
 
 For each seed and each update rule this trains the ``dcgan`` preset on real
 MNIST (batch 64, XLA on) for ``--steps`` generator iterations and records the
@@ -37,7 +37,7 @@ def step_costs(images, rounds: int = 5, steps: int = 30) -> dict[str, float]:
 
     from ganlib.config import get_config
     from ganlib.data import make_pipeline
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
     from benchmarks.harness.timing import interleaved_step_seconds
 
     runners = {}
@@ -58,7 +58,7 @@ def run(images, simultaneous: bool, seed: int, steps: int, eval_every: int, eval
     from ganlib.config import get_config
     from ganlib.data import make_pipeline
     from ganlib.metrics import evaluate_images
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
 
     gan = build_gan(get_config("dcgan", seed=seed, simultaneous_update=simultaneous))
     step = gan.train_step(jit_compile=True)

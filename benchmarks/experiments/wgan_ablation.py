@@ -56,7 +56,7 @@ def main() -> int:
     from ganlib import losses, metrics
     from ganlib.config import get_config
     from ganlib.data import load_dataset, make_pipeline
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
     from ganlib.viz import save_image_grid
 
     config = get_config("wgan", batch_size=args.batch_size, epochs=1, d_batch_norm=not args.no_critic_bn,

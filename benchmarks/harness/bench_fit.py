@@ -1,6 +1,6 @@
-"""Speed of Keras ``fit()`` (``ganlib.keras_fit.GANModel``) against ganlib's loop on the same config, on this machine.
+"""Speed of Keras ``fit()`` (``ganlib.train.keras_fit.GANModel``) against ganlib's loop on the same config, on this machine.
 
-Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR or ../shared/data):
+Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR, else tfds):
 
     python -m benchmarks.harness.bench_fit                       # dcgan, 6,400 images (100 steps per epoch)
     python -m benchmarks.harness.bench_fit --train-size 3200 --epochs 2 --passes 1 --json fit.json
@@ -55,7 +55,7 @@ def main() -> None:
 
     from ganlib.config import get_config
     from ganlib.data import load_dataset
-    from ganlib.keras_fit import build_gan_model, fit_dataset
+    from ganlib.train.keras_fit import build_gan_model, fit_dataset
     from ganlib.train import train
 
     config = get_config(args.preset, train_size=args.train_size)

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    python -m benchmarks.harness.bench_metrics --data-dir ../shared/data [--run RUN_DIR] [--num-samples 10000] [--repeats 2]
+    python -m benchmarks.harness.bench_metrics --data-dir DIR [--run RUN_DIR] [--num-samples 10000] [--repeats 2]
 
 Prints the wall time of each part of ``ganlib.metrics.evaluate_images`` (every metric group), as
 ``python -m ganlib evaluate`` pays it in a fresh process (the "first call" column: the test split's
@@ -52,7 +52,7 @@ def main() -> int:
     import tensorflow as tf
 
     from ganlib.metrics import evaluate_images, sample_images
-    from ganlib.state import build_gan, load_run
+    from ganlib.train.state import build_gan, load_run
 
     if args.run is not None:
         gan, _ = load_run(args.run)

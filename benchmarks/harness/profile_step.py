@@ -92,8 +92,8 @@ def profile(config_name: str, jit: bool, steps: int, logdir: Path, data_dir: str
     from ganlib import losses as L
     from ganlib.config import get_config
     from ganlib.data import load_dataset, make_pipeline
-    from ganlib.state import build_gan
-    from ganlib.step import make_train_function, make_train_step
+    from ganlib.train.state import build_gan
+    from ganlib.train.step import make_train_function, make_train_step
 
     images = load_dataset("mnist", "train", data_dir=data_dir, limit=20_000).images
     if config_name == "tutorial":

@@ -1,6 +1,6 @@
 """Speed and time-to-quality of ganlib against the TensorFlow DCGAN tutorial's configuration, on this machine.
 
-Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR or ../shared/data):
+Usage (from the repository root; MNIST from --data-dir, default $GANLIB_DATA_DIR, else tfds):
 
     python -m benchmarks.harness.run                       # everything: throughput, then 2 x 15 min of training
     python -m benchmarks.harness.run --budget 0.5          # smoke run: 30 s of training per configuration
@@ -144,7 +144,7 @@ def _ganlib_variant(g, d, g_opt, d_opt, images, batch_size: int, *, latent_dim: 
 
     from ganlib import losses as L
     from ganlib.data import make_pipeline
-    from ganlib.step import make_train_function, make_train_step
+    from ganlib.train.step import make_train_function, make_train_step
 
     step = make_train_step(g, d, g_opt, d_opt, discriminator_loss=L.minimax_discriminator_loss,
                            generator_loss=L.non_saturating_generator_loss, latent_dim=latent_dim, jit_compile=jit)
@@ -169,7 +169,7 @@ def throughput(images, args) -> dict:
     import tensorflow as tf
 
     from ganlib.config import get_config
-    from ganlib.state import build_gan
+    from ganlib.train.state import build_gan
 
     results: dict = {"machine": machine()}
     print(f"\n== Throughput: tutorial configuration, batch 256 ({load()}) ==", flush=True)
@@ -253,8 +253,8 @@ def _quality_worker(which: str, budget_s: float, marks_s: list[float], args) -> 
     else:
         from ganlib.config import get_config
         from ganlib.data import make_pipeline
-        from ganlib.state import build_gan
-        from ganlib.step import make_train_function
+        from ganlib.train.state import build_gan
+        from ganlib.train.step import make_train_function
 
         config = get_config("dcgan", seed=args.seed)
         gan = build_gan(config)

@@ -32,8 +32,8 @@ first use.
 
 Example:
     >>> from ganlib.data import load_dataset  # doctest: +SKIP
-    >>> train = load_dataset("mnist", "train", data_dir="../shared/data", limit=10_000)  # doctest: +SKIP
-    >>> m = evaluate_images(train.images, data_dir="../shared/data", metrics="all")  # doctest: +SKIP
+    >>> train = load_dataset("mnist", "train", limit=10_000)  # doctest: +SKIP
+    >>> m = evaluate_images(train.images, metrics="all")  # doctest: +SKIP
     >>> m["precision"] > 0.8, abs(m["kid"]) < 1, m["memorisation_flagged"]  # training images are copies  # doctest: +SKIP
     (True, True, True)
 

@@ -25,7 +25,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from ganlib.data import check_images
+from ganlib.data import check_images, latent_batch
 from ganlib.metrics.classifier import classifier_info, classify
 from ganlib.metrics.fidelity import (
     DEFAULT_COVERAGE_THRESHOLD,
@@ -89,7 +89,7 @@ def evaluate_images(
 
     Example:
         >>> noise = np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28, 1)).astype("float32")  # doctest: +SKIP
-        >>> m = evaluate_images(noise, metrics=("fcd", "dc"), data_dir="../shared/data")  # doctest: +SKIP
+        >>> m = evaluate_images(noise, metrics=("fcd", "dc"))  # doctest: +SKIP
         >>> m["fcd"] > 100, m["coverage"] < 0.05  # doctest: +SKIP
         (True, True)
 
@@ -250,7 +250,7 @@ def sample_images(
     sample, latent_dim, _ = _resolve_generator(generator, latent_dim, None)
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
         raise ValueError(f"Expected num_samples >= 1. Received: num_samples={num_samples!r}")
-    z = np.random.default_rng(seed).standard_normal((int(num_samples), latent_dim)).astype(np.float32)
+    z = latent_batch(int(num_samples), latent_dim, seed)
     images = [np.asarray(sample(z[i : i + _SAMPLE_BATCH])) for i in range(0, len(z), _SAMPLE_BATCH)]
     return check_images(np.concatenate(images))
 
@@ -329,7 +329,7 @@ def evaluate_generator(
 
 
 class TrainedGAN(Protocol):
-    """What :func:`evaluate_run` needs of a trained GAN (:class:`ganlib.state.GAN` is one).
+    """What :func:`evaluate_run` needs of a trained GAN (:class:`ganlib.train.state.GAN` is one).
 
     Attributes:
         config: holds ``dataset`` and ``preset``.
@@ -365,14 +365,14 @@ def evaluate_run(
     computed by default, as ``python -m ganlib evaluate`` does.
 
     Example:
-        >>> from ganlib.state import load_run  # doctest: +SKIP
+        >>> from ganlib.train.state import load_run  # doctest: +SKIP
         >>> gan, run = load_run("runs/dcgan-mnist")  # doctest: +SKIP
-        >>> m, images = evaluate_run(gan, data_dir="../shared/data", metrics=("fcd",))  # doctest: +SKIP
+        >>> m, images = evaluate_run(gan, metrics=("fcd",))  # doctest: +SKIP
         >>> m["epoch"], m["fcd"] > 0, images.shape  # doctest: +SKIP
         (20, True, (10000, 28, 28, 1))
 
     Args:
-        gan: a trained GAN (:class:`ganlib.state.GAN`, or any :class:`TrainedGAN`).
+        gan: a trained GAN (:class:`ganlib.train.state.GAN`, or any :class:`TrainedGAN`).
         num_samples: images to generate (10,000 for the README's figures); at least 2, and at least
             4 with ``"pr"`` (a conditional GAN draws ``10 * max(1, num_samples // 10)``).
         seed: seed of the latent vectors (the same seed evaluates the same ``z`` at every checkpoint).

@@ -32,8 +32,8 @@ from ganlib.metrics._validation import _check_features
 
 
 # 100 subsets of 1,000: each subset's estimate is unbiased whatever its size, so the size trades the
-# spread of one estimate against cost; 100 of them take about a second for 128-d features on 2 CPU cores
-# and give the spread across subsets to about 7% (relative standard error of a standard deviation,
+# spread of one estimate against cost (docs/decisions/013-metrics-search-and-kid.md); 100 subsets give
+# the spread across subsets to about 7% (relative standard error of a standard deviation,
 # 1/sqrt(2 (S - 1))). A sample smaller than 1,000 uses subsets of its own size.
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000

@@ -100,8 +100,7 @@ def nearest_neighbours(queries: np.ndarray, references: np.ndarray) -> NearestNe
     q = _check_features(queries, "queries", min_rows=1, dim=r.shape[1], dtype=np.float32)
     r_norms = _squared_norms(r)
     indices = np.empty(len(q), np.int64)
-    # Larger blocks than elsewhere: with 784-d rows against 60,000 references, fewer and larger matrix products
-    # ran 1.5x faster (280 rows per block against 69, 2 CPU cores).
+    # Larger blocks than elsewhere, for 784-d rows against 60,000 references: docs/decisions/013-metrics-search-and-kid.md.
     for start, stop in _row_blocks(len(q), len(r), 4, block_bytes=4 * _BLOCK_BYTES):
         # argmin of ||r||^2 - 2 q.r: ||q||^2 is the same along a row.
         scores = q[start:stop] @ r.T

@@ -16,15 +16,17 @@ DCGAN tutorial does); :class:`ganlib.config.TrainConfig` chooses between them.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from ganlib import losses as L
+from ganlib.penalties import CriticTerm, gradient_penalty_term
 
-STEP_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score", "gradient_penalty")
+STEP_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score")
+"""The statistics every step reports; each critic term adds its own (for example ``gradient_penalty``)."""
 
 
 def make_train_step(
@@ -40,9 +42,9 @@ def make_train_step(
     simultaneous: bool = False,
     clip_value: float | None = None,
     gp_weight: float = 0.0,
-    conditional: bool = False,
+    critic_terms: Sequence[CriticTerm] = (),
     noise: tf.random.Generator | None = None,
-    on_generator_update: Callable[[], None] | None = None,
+    after_generator_update: Sequence[Callable[[], None]] = (),
     jit_compile: bool = False,
 ) -> Callable[..., dict[str, tf.Tensor]]:
     """Build a ``tf.function`` that performs one generator iteration on ``n_critic`` real batches.
@@ -52,7 +54,7 @@ def make_train_step(
 
         for i in 1..n_critic:                       # critic updates
             x_i = the i-th real batch of the call;  z_i ~ N(0, I), fresh
-            w <- w - d_optimizer(grad_w [L_D(D(x_i), D(G(z_i))) + gp_weight * GP])
+            w <- w - d_optimizer(grad_w [L_D(D(x_i), D(G(z_i))) + sum_t weight_t * term_t])
             w <- clip(w, -c, c)                      # WGAN only, also before the first update
         z ~ N(0, I), fresh                           # generator update, against the newest critic
         theta <- theta - g_optimizer(grad_theta L_G(D(G(z))))
@@ -68,6 +70,17 @@ def make_train_step(
     forward pass ``G(z) -> D(x), D(G(z))`` recorded by both tapes, and both
     gradients taken at the same parameters, as in the TensorFlow DCGAN tutorial;
     it saves one forward pass of each network per step.
+
+    The critic's regularisers are data: each :class:`ganlib.penalties.CriticTerm` of
+    ``critic_terms`` (``gp_weight`` > 0 adds the gradient penalty,
+    :func:`ganlib.penalties.gradient_penalty_term`, before them) is added to the critic's
+    loss with its weight and reported under its name.
+
+    Labels: a step called with ``labels`` calls the networks as ``generator([z, labels])``
+    and ``discriminator([x, labels])`` (a class-conditional pair); the fakes of each critic
+    update are drawn for the labels of its real batch, and the generator update uses the
+    labels of the last real batch. Without labels they are called as ``generator(z)`` and
+    ``discriminator(x)``.
 
     Scaling (distribution and mixed precision): every loss is multiplied by
     ``1 / num_replicas_in_sync`` before it is differentiated, because Keras's
@@ -88,11 +101,10 @@ def make_train_step(
         True
 
     Args:
-        generator: maps ``z`` ``[batch, latent_dim]`` (and, if ``conditional``, labels
-            int ``[batch]``, called as ``generator([z, labels])``) to images ``[batch, ...]``.
-        discriminator: maps images (and labels, ``discriminator([x, labels])``) to logits /
-            critic scores ``[batch, ...]``. Always called with ``training=True`` in the step,
-            so batch normalization uses batch statistics and spectral normalization normalises.
+        generator: maps ``z`` ``[batch, latent_dim]`` (or ``[z, labels]``) to images ``[batch, ...]``.
+        discriminator: maps images (or ``[x, labels]``) to logits / critic scores ``[batch, ...]``.
+            Always called with ``training=True`` in the step, so batch normalization uses batch
+            statistics and spectral normalization normalises.
         g_optimizer, d_optimizer: two distinct optimizers, one per network.
         discriminator_loss: ``f(real_logits, fake_logits) -> scalar``.
         generator_loss: ``f(fake_logits) -> scalar``.
@@ -100,15 +112,13 @@ def make_train_step(
         n_critic: critic updates per generator update, >= 1.
         simultaneous: the simultaneous update described above (only with ``n_critic = 1``).
         clip_value: weight-clipping bound c > 0, or None.
-        gp_weight: gradient-penalty weight lambda >= 0 (Gulrajani et al. 2017: 10).
-        conditional: the networks take class labels; the step then needs ``labels``.
-            The fakes of each critic update are drawn for the labels of its real batch,
-            and the generator update uses the labels of the last real batch.
-        noise: the random generator for ``z`` and the penalty's interpolation weights;
-            checkpointed with the run, so a resumed run draws the same noise. None seeds
-            one from NumPy's global seed.
-        on_generator_update: called (traced) inside the step right after every generator
-            update, for example to update an exponential moving average of its weights.
+        gp_weight: gradient-penalty weight lambda >= 0 (Gulrajani et al. 2017: 10); 0: none.
+        critic_terms: further regularisers of the critic's loss (see :mod:`ganlib.penalties`).
+        noise: the random generator for ``z`` and the terms' randomness (the penalty's
+            interpolation weights); checkpointed with the run, so a resumed run draws the same
+            noise. None seeds one from NumPy's global seed.
+        after_generator_update: functions called (traced) inside the step right after every
+            generator update, for example a component's EMA update (:mod:`ganlib.train.ema`).
         jit_compile: compile the step with XLA.
 
     Returns:
@@ -120,19 +130,17 @@ def make_train_step(
         inject the noise instead of drawing it from ``noise``) is ``[batch, n_z, latent_dim]``:
         ``z[:, i]`` for the ``i``-th critic update and, for the alternating update,
         ``z[:, n_critic]`` for the generator update (``n_z = n_critic + 1``; ``n_z = 1`` for the
-        simultaneous update). ``labels`` is int ``[batch * n_critic]``, interleaved like
-        ``real``, for a conditional step, else None.
-        The dict holds ``d_loss`` (without the penalty) and ``gradient_penalty`` of the last
-        critic update, ``g_loss`` of the generator update, ``d_real`` = mean sigmoid(D(x)),
-        ``d_fake`` = mean sigmoid(D(G(z))) (probabilities for the minimax family),
-        ``real_score`` and ``fake_score`` (mean raw outputs, their difference is the critic's
-        Wasserstein estimate), all from the last critic update's forward pass.
+        simultaneous update). ``labels`` is int ``[batch * n_critic]``, interleaved like ``real``, or None.
+        The dict holds :data:`STEP_KEYS`: ``d_loss`` (without the terms) of the last critic update,
+        ``g_loss`` of the generator update, ``d_real`` = mean sigmoid(D(x)), ``d_fake`` = mean
+        sigmoid(D(G(z))) (probabilities for the minimax family), ``real_score`` and ``fake_score``
+        (mean raw outputs, their difference is the critic's Wasserstein estimate), all from the last
+        critic update's forward pass; and the value of each critic term under its name.
 
     Raises:
         ValueError: the two optimizers are the same object, ``n_critic < 1``,
-            ``simultaneous`` with ``n_critic > 1``, ``clip_value <= 0`` or ``gp_weight < 0``;
-            when called: a real batch not divisible by ``n_critic``, or labels missing
-            for a conditional step / given to an unconditional one.
+            ``simultaneous`` with ``n_critic > 1``, ``clip_value <= 0``, ``gp_weight < 0`` or two
+            terms with one name; when called: a real batch not divisible by ``n_critic``.
 
     References:
         Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, algorithm 1.
@@ -152,45 +160,80 @@ def make_train_step(
         raise ValueError(f"clip_value must be positive or None. Received: clip_value={clip_value!r}")
     if gp_weight < 0:
         raise ValueError(f"gp_weight must be >= 0. Received: gp_weight={gp_weight!r}")
-    rng = noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1)))
+    terms = ((gradient_penalty_term(gp_weight),) if gp_weight > 0 else ()) + tuple(critic_terms)
+    names = [t.name for t in terms]
+    if len(set(names)) != len(names) or set(names) & set(STEP_KEYS):
+        raise ValueError(f"Expected critic terms with distinct names, none of {', '.join(STEP_KEYS)}. "
+                         f"Received: {names}")
+    nets = _Networks(generator, discriminator, g_optimizer, d_optimizer, discriminator_loss, generator_loss,
+                     latent_dim, terms, clip_value, tuple(after_generator_update),
+                     noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1))))
+    update = _simultaneous_update(nets) if simultaneous else _alternating_update(nets, n_critic)
 
-    def G(z, y):
-        return generator([z, y] if conditional else z, training=True)
+    def step(real, z=None, labels=None):
+        total_rows = real.shape[0]
+        if total_rows is not None and total_rows % n_critic:
+            raise ValueError(
+                f"Expected n_critic={n_critic} real batches of equal size interleaved along axis 0. "
+                f"Received: real.shape[0]={total_rows}"
+            )
+        batch = (tf.shape(real)[0] // n_critic) if total_rows is None else total_rows // n_critic
+        nets.clip()  # the first critic update starts from clipped weights (a no-op after the first step)
+        return update(real, z, labels, batch)
 
-    def D(x, y):
-        return discriminator([x, y] if conditional else x, training=True)
+    return tf.function(step, jit_compile=jit_compile)
 
-    def latent(z, i, batch):
-        return rng.normal([batch, latent_dim]) if z is None else z[:, i]
 
-    def critic_objective(real, fake, y, real_logits, fake_logits):
-        d_loss = discriminator_loss(real_logits, fake_logits)
-        if gp_weight > 0:
-            gp = L.gradient_penalty(lambda x: D(x, y), real, fake, seed=rng.make_seeds(1)[:, 0])
-        else:
-            gp = tf.constant(0.0)
-        return d_loss, gp, d_loss + gp_weight * gp
+class _Networks:
+    """What both update rules share: the networks, their losses and terms, and the pieces of one update."""
 
+    def __init__(self, generator, discriminator, g_optimizer, d_optimizer, discriminator_loss, generator_loss,
+                 latent_dim, terms, clip_value, after_generator_update, rng):
+        self.generator, self.discriminator = generator, discriminator
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.discriminator_loss, self.generator_loss = discriminator_loss, generator_loss
+        self.latent_dim, self.terms, self.clip_value = latent_dim, terms, clip_value
+        self.after_generator_update, self.rng = after_generator_update, rng
+
+    def G(self, z, y):
+        return self.generator(z if y is None else [z, y], training=True)
+
+    def D(self, x, y):
+        return self.discriminator(x if y is None else [x, y], training=True)
+
+    def latent(self, z, i, batch):
+        return self.rng.normal([batch, self.latent_dim]) if z is None else z[:, i]
+
+    def critic_objective(self, real, fake, y, real_logits, fake_logits):
+        """``(d_loss, {term: value}, d_loss + sum weight * value)``."""
+        d_loss = self.discriminator_loss(real_logits, fake_logits)
+        values, total = {}, d_loss
+        for term in self.terms:
+            values[term.name] = term.fn(lambda x: self.D(x, y), real, fake, real_logits, fake_logits, self.rng)
+            total = total + term.weight * values[term.name]
+        return d_loss, values, total
+
+    @staticmethod
     def scaled(optimizer, loss):
         # Called inside the tapes, so that the scaling is recorded and differentiated.
         return optimizer.scale_loss(loss * (1.0 / _replicas_in_sync()))
 
-    def clip():
-        if clip_value is not None:
-            _clip_weights(discriminator.trainable_variables, clip_value)
+    def clip(self):
+        if self.clip_value is not None:
+            _clip_weights(self.discriminator.trainable_variables, self.clip_value)
 
-    def apply_critic(tape, scaled_total):
-        grads = tape.gradient(scaled_total, discriminator.trainable_variables)
-        d_optimizer.apply_gradients(zip(grads, discriminator.trainable_variables))
-        clip()
+    def apply_critic(self, tape, scaled_total):
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_total, variables), variables))
+        self.clip()
 
-    def apply_generator(tape, scaled_g_loss):
-        grads = tape.gradient(scaled_g_loss, generator.trainable_variables)
-        g_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
-        if on_generator_update is not None:
-            on_generator_update()
+    def apply_generator(self, grads):
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        for update in self.after_generator_update:
+            update()
 
-    def stats(d_loss, g_loss, gp, real_logits, fake_logits):
+    @staticmethod
+    def stats(d_loss, g_loss, values, real_logits, fake_logits):
         real_logits = tf.cast(real_logits, tf.float32)
         fake_logits = tf.cast(fake_logits, tf.float32)
         return {
@@ -200,64 +243,57 @@ def make_train_step(
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
             "real_score": tf.reduce_mean(real_logits),
             "fake_score": tf.reduce_mean(fake_logits),
-            "gradient_penalty": tf.cast(gp, tf.float32),
+            **{name: tf.cast(v, tf.float32) for name, v in values.items()},
         }
 
-    def step(real, z=None, labels=None):
-        if conditional and labels is None:
-            raise ValueError("This step trains conditional networks: expected labels [batch]. Received: labels=None")
-        if not conditional and labels is not None:
-            raise ValueError("This step trains unconditional networks: expected labels=None. Received labels.")
-        total_rows = real.shape[0]
-        if total_rows is not None and total_rows % n_critic:
-            raise ValueError(
-                f"Expected n_critic={n_critic} real batches of equal size interleaved along axis 0. "
-                f"Received: real.shape[0]={total_rows}"
-            )
-        batch = (tf.shape(real)[0] // n_critic) if total_rows is None else total_rows // n_critic
-        clip()  # the first critic update starts from clipped weights (a no-op after the first step)
 
-        if simultaneous:
-            y = labels
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = G(latent(z, 0, batch), y)
-                real_logits, fake_logits = D(real, y), D(fake, y)
-                d_loss, gp, total = critic_objective(real, fake, y, real_logits, fake_logits)
-                g_loss = generator_loss(fake_logits)
-                scaled_total, scaled_g_loss = scaled(d_optimizer, total), scaled(g_optimizer, g_loss)
-            g_grads = g_tape.gradient(scaled_g_loss, generator.trainable_variables)
-            apply_critic(d_tape, scaled_total)
-            g_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
-            if on_generator_update is not None:
-                on_generator_update()
-            return stats(d_loss, g_loss, gp, real_logits, fake_logits)
+def _simultaneous_update(n: _Networks):
+    """One forward pass recorded by both tapes; both gradients at the same parameters (n_critic = 1)."""
 
+    def update(real, z, y, batch):
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = n.G(n.latent(z, 0, batch), y)
+            real_logits, fake_logits = n.D(real, y), n.D(fake, y)
+            d_loss, values, total = n.critic_objective(real, fake, y, real_logits, fake_logits)
+            g_loss = n.generator_loss(fake_logits)
+            scaled_total, scaled_g_loss = n.scaled(n.d_optimizer, total), n.scaled(n.g_optimizer, g_loss)
+        g_grads = g_tape.gradient(scaled_g_loss, n.generator.trainable_variables)
+        n.apply_critic(d_tape, scaled_total)
+        n.apply_generator(g_grads)
+        return n.stats(d_loss, g_loss, values, real_logits, fake_logits)
+
+    return update
+
+
+def _alternating_update(n: _Networks, n_critic: int):
+    """``n_critic`` critic updates, each on its own real batch, then a generator update against the newest critic."""
+
+    def update(real, z, labels, batch):
         for i in range(n_critic):
             real_i = real[i::n_critic]
             y = None if labels is None else labels[i::n_critic]
-            fake = G(latent(z, i, batch), y)
+            fake = n.G(n.latent(z, i, batch), y)
             with tf.GradientTape() as d_tape:
-                real_logits, fake_logits = D(real_i, y), D(fake, y)
-                d_loss, gp, total = critic_objective(real_i, fake, y, real_logits, fake_logits)
-                scaled_total = scaled(d_optimizer, total)
-            apply_critic(d_tape, scaled_total)
+                real_logits, fake_logits = n.D(real_i, y), n.D(fake, y)
+                d_loss, values, total = n.critic_objective(real_i, fake, y, real_logits, fake_logits)
+                scaled_total = n.scaled(n.d_optimizer, total)
+            n.apply_critic(d_tape, scaled_total)
 
         with tf.GradientTape() as g_tape:  # a fresh forward pass through the newest critic
-            g_loss = generator_loss(D(G(latent(z, n_critic, batch), y), y))
-            scaled_g_loss = scaled(g_optimizer, g_loss)
-        apply_generator(g_tape, scaled_g_loss)
-        return stats(d_loss, g_loss, gp, real_logits, fake_logits)
+            g_loss = n.generator_loss(n.D(n.G(n.latent(z, n_critic, batch), y), y))
+            scaled_g_loss = n.scaled(n.g_optimizer, g_loss)
+        n.apply_generator(g_tape.gradient(scaled_g_loss, n.generator.trainable_variables))
+        return n.stats(d_loss, g_loss, values, real_logits, fake_logits)
 
-    return tf.function(step, jit_compile=jit_compile)
+    return update
 
 
 def xla_supported(strategy: tf.distribute.Strategy) -> bool:
     """Whether a step compiled with ``jit_compile=True`` can run under ``strategy``.
 
     Not on several replicas: a compiled step called through ``MirroredStrategy.run``
-    reads one replica's variables from another replica's device and fails (measured
-    with two logical CPUs on TF 2.21; Keras's own ``fit`` also turns XLA off under
-    tf.distribute). A ``TPUStrategy`` compiles everything it runs with XLA anyway.
+    reads one replica's variables from another replica's device and fails (TF 2.21,
+    two logical CPUs; Keras's own ``fit`` also turns XLA off under tf.distribute). A ``TPUStrategy`` compiles everything it runs with XLA anyway.
     """
     return strategy.num_replicas_in_sync == 1 and not isinstance(strategy, tf.distribute.TPUStrategy)
 
@@ -319,7 +355,7 @@ def make_train_function(
 
     Example:
         >>> from ganlib.data import make_pipeline
-        >>> from ganlib.state import build_gan
+        >>> from ganlib.train.state import build_gan
         >>> from ganlib.config import get_config
         >>> gan = build_gan(get_config("dcgan", latent_dim=8, g_filters=8, d_filters=8))
         >>> run = make_train_function(gan.train_step(), steps_per_execution=2)
@@ -362,8 +398,9 @@ def make_train_function(
     def run(iterator):
         if steps_per_execution == 1:
             return {k: v[None] for k, v in one_step(next(iterator)).items()}
-        arrays = {k: tf.TensorArray(tf.float32, size=steps_per_execution) for k in STEP_KEYS}
-        for i in tf.range(steps_per_execution):
+        first = one_step(next(iterator))  # its keys: STEP_KEYS and the step's critic terms
+        arrays = {k: tf.TensorArray(tf.float32, size=steps_per_execution).write(0, v) for k, v in first.items()}
+        for i in tf.range(1, steps_per_execution):
             stats = one_step(next(iterator))
             arrays = {k: a.write(i, stats[k]) for k, a in arrays.items()}
         return {k: a.stack() for k, a in arrays.items()}

@@ -1,9 +1,9 @@
 """tf.distribute strategies for training on several GPUs, a TPU or several machines.
 
-The train step (:func:`ganlib.step.make_train_step`) and loop
-(:func:`ganlib.loop.train`) run unchanged under any ``tf.distribute.Strategy``:
+The train step (:func:`ganlib.train.step.make_train_step`) and loop
+(:func:`ganlib.train.loop.train_loop`) run unchanged under any ``tf.distribute.Strategy``:
 
-* :func:`ganlib.state.build_gan` creates the networks, optimizers, noise
+* :func:`ganlib.train.state.build_gan` creates the networks, optimizers, noise
   generator and checkpointed variables under ``strategy.scope()``;
 * the loop feeds ``strategy.experimental_distribute_dataset(pipeline)``, which
   splits each global batch of ``n_critic * config.batch_size`` images evenly over the replicas

@@ -1,19 +1,11 @@
-"""The public entry point for training: the loop with sample-quality evaluation, and the pieces it is made of.
+"""The public entry point for training: the loop with sample-quality evaluation and TensorBoard.
 
-Each idea has its own module; this one puts them together and re-exports them,
-so that ``from ganlib.train import train, make_train_step, build_gan, load_run``
-keeps working:
-
-* :mod:`ganlib.step`: the ``tf.function`` train step (:func:`make_train_step`) and
-  its multi-step, multi-replica wrapper (:func:`make_train_function`);
-* :mod:`ganlib.state`: the GAN's networks, optimizers and counters with their
-  checkpoint (:class:`GAN`, :func:`build_gan`, :func:`load_run`);
-* :mod:`ganlib.loop`: the training loop (:func:`ganlib.loop.train`), which knows
-  nothing of evaluation;
-* :mod:`ganlib.metrics`: sample quality, attached to the loop here as an
-  ``on_epoch_end`` hook every ``config.eval_every`` epochs;
-* :mod:`ganlib.tensorboard`: TensorBoard event files in ``RUN_DIR/tensorboard``, attached
-  here as a loop :class:`Callback` unless ``tensorboard=False``.
+:func:`train` runs :func:`ganlib.train.loop.train_loop` (which knows nothing of
+evaluation) with two callbacks: :class:`EpochEvaluator` every ``config.eval_every``
+epochs (:mod:`ganlib.metrics`) and, unless ``tensorboard=False``, the TensorBoard logger
+(:mod:`ganlib.train.tensorboard`). The pieces it is made of are re-exported by
+:mod:`ganlib.train`, so that ``from ganlib.train import train, make_train_step, build_gan,
+load_run`` works.
 
 On several machines (``MultiWorkerMirroredStrategy``, one process per machine
 described by ``TF_CONFIG``), :func:`train` makes the chief (worker 0) the only
@@ -32,30 +24,25 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
-from ganlib import loop
 from ganlib.config import TrainConfig
-from ganlib.data import check_images
-from ganlib.loop import Callback, DivergenceError, EpochHook
-from ganlib.runs import RunDir
-from ganlib.state import GAN, build_gan, load_run
-from ganlib.step import STEP_KEYS, make_train_function, make_train_step, xla_supported
+from ganlib.train import loop
+from ganlib.train.callbacks import Callback
+from ganlib.train.runs import RunDir
+from ganlib.train.state import GAN
 
 
-def epoch_evaluator(
-    *, every: int, num_samples: int, seed: int, data_dir: str | os.PathLike | None = None
-) -> EpochHook:
-    """An ``on_epoch_end`` hook that adds sample-quality figures to every ``every``-th epoch's row.
+class EpochEvaluator(Callback):
+    """A callback that adds sample-quality figures to every ``every``-th epoch's history row.
 
     The figures: FCD, classifier score, classes covered, and (with ``num_samples`` > 5)
-    improved precision and recall, density and coverage, and KID (see :mod:`ganlib.metrics`).
-
-    The same ``z`` (drawn from ``numpy.random.default_rng(seed)``) is evaluated at
-    every epoch, so epochs differ only by the generator. See :mod:`ganlib.metrics`.
+    improved precision and recall, density and coverage, and KID (see :mod:`ganlib.metrics`),
+    of :meth:`ganlib.train.state.GAN.evaluation_samples` against the test split. The same
+    ``z`` (drawn from ``numpy.random.default_rng(seed)``) is evaluated at every epoch, so
+    epochs differ only by the generator.
 
     Args:
         every: evaluate after epochs ``every, 2 * every, ...``; >= 1.
@@ -63,30 +50,28 @@ def epoch_evaluator(
         seed: seed of the latent vectors.
         data_dir: offline data directory holding the test split (see :func:`ganlib.data.load_dataset`).
 
-    Returns:
-        ``hook(gan, row) -> dict | None``.
-
     Raises:
         ValueError: ``every`` < 1.
     """
-    if not isinstance(every, int) or every < 1:
-        raise ValueError(f"every must be a positive integer. Received: every={every!r}")
 
-    # Memorisation compares with all 60,000 training images (about 20 s): for 'evaluate', not every epoch.
-    groups = ("fcd", "pr", "dc", "kid") if num_samples > 5 else ("fcd",)  # k-NN radii need k + 1 = 6 samples
+    KEYS = ("fcd", "classifier_score", "classes_covered", "precision", "recall", "density", "coverage", "kid")
 
-    def hook(gan: GAN, row: dict[str, Any]) -> dict[str, float] | None:
-        if int(row["epoch"]) % every:
+    def __init__(self, *, every: int, num_samples: int, seed: int, data_dir: str | os.PathLike | None = None):
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer. Received: every={every!r}")
+        self.every, self.num_samples, self.seed, self.data_dir = every, num_samples, seed, data_dir
+        # Memorisation compares with all 60,000 training images (about 20 s): for 'evaluate', not every epoch.
+        self.groups = ("fcd", "pr", "dc", "kid") if num_samples > 5 else ("fcd",)  # k-NN radii need k + 1 = 6
+
+    def on_epoch_end(self, gan: GAN, row: dict[str, Any]) -> dict[str, float] | None:
+        if int(row["epoch"]) % self.every:
             return None
         # Imported here: ganlib.metrics loads its classifier only for runs that evaluate.
         from ganlib.metrics import evaluate_images
 
-        z = np.random.default_rng(seed).standard_normal((num_samples, gan.config.latent_dim)).astype(np.float32)
-        m = evaluate_images(gan.generate(z), dataset=gan.config.dataset, data_dir=data_dir, metrics=groups)
-        keys = ("fcd", "classifier_score", "classes_covered", "precision", "recall", "density", "coverage", "kid")
-        return {k: m[k] for k in keys if k in m}
-
-    return hook
+        images, _ = gan.evaluation_samples(self.num_samples, seed=self.seed)
+        m = evaluate_images(images, dataset=gan.config.dataset, data_dir=self.data_dir, metrics=self.groups)
+        return {k: m[k] for k in self.KEYS if k in m}
 
 
 def train(
@@ -94,50 +79,45 @@ def train(
     out_dir: str | os.PathLike,
     *,
     data_dir: str | os.PathLike | None = None,
-    on_epoch_end: EpochHook | Iterable[EpochHook] | None = None,
     tensorboard: bool = True,
     **options: Any,
 ) -> list[dict[str, float]]:
-    """Train a GAN with :func:`ganlib.loop.train`, evaluating sample quality every ``config.eval_every`` epochs.
+    """Train a GAN with :func:`ganlib.train.loop.train_loop`, evaluating sample quality every ``config.eval_every`` epochs.
 
-    Also logs the run to TensorBoard (see :mod:`ganlib.tensorboard`) and, under a
+    Also logs the run to TensorBoard (see :mod:`ganlib.train.tensorboard`) and, under a
     ``MultiWorkerMirroredStrategy`` with several workers, lets only the chief write
     ``out_dir`` (see the module docstring).
 
     Example:
         >>> from ganlib.config import get_config
-        >>> history = train(get_config("dcgan", epochs=5), "runs/dcgan", data_dir="../shared/data")  # doctest: +SKIP
+        >>> history = train(get_config("dcgan", epochs=5), "runs/dcgan")  # doctest: +SKIP
 
     Args:
         config: the run's settings (see :func:`ganlib.config.get_config`).
         out_dir: the run directory; running again on it resumes.
         data_dir: offline data directory, for the training images and the evaluation's test split.
-        on_epoch_end: further hooks, run after the evaluation.
         tensorboard: write TensorBoard event files to ``RUN_DIR/tensorboard`` (a
-            :class:`ganlib.tensorboard.TensorBoardLogger` after the other callbacks).
-        **options: the other keyword arguments of :func:`ganlib.loop.train` (``images``,
+            :class:`ganlib.train.tensorboard.TensorBoardLogger` after the other callbacks).
+        **options: the other keyword arguments of :func:`ganlib.train.loop.train_loop` (``images``,
             ``overwrite``, ``progress``, ``jit_compile``, ``steps_per_execution``, ``strategy``,
-            ``gif_fps``, ``max_to_keep``, ``callbacks``).
+            ``gif_fps``, ``max_to_keep``, ``callbacks``: run after the evaluation and before TensorBoard).
 
     Returns:
-        The history (see :func:`ganlib.loop.train`); every ``config.eval_every`` epochs its rows
+        The history (see :func:`ganlib.train.loop.train_loop`); every ``config.eval_every`` epochs its rows
         also hold ``fcd``, ``classifier_score`` and ``classes_covered`` of
         ``config.eval_samples`` generated images against the test split of ``config.dataset``.
 
     Raises:
         RuntimeError: the workers of a multi-worker run resumed from different epochs (they
             do not see the same ``out_dir``).
-        The errors of :func:`ganlib.loop.train`.
+        The errors of :func:`ganlib.train.loop.train_loop`.
     """
-    hooks: list[EpochHook] = []
-    if config.eval_every:
-        hooks.append(epoch_evaluator(every=config.eval_every, num_samples=config.eval_samples, seed=config.seed,
-                                     data_dir=data_dir))
-    if on_epoch_end is not None:
-        hooks += [on_epoch_end] if callable(on_epoch_end) else list(on_epoch_end)
     callbacks = list(options.pop("callbacks", ()))
+    if config.eval_every:
+        callbacks.insert(0, EpochEvaluator(every=config.eval_every, num_samples=config.eval_samples,
+                                           seed=config.seed, data_dir=data_dir))
     if tensorboard:
-        from ganlib.tensorboard import TensorBoardLogger
+        from ganlib.train.tensorboard import TensorBoardLogger
 
         callbacks.append(TensorBoardLogger())
     strategy = options.get("strategy") or tf.distribute.get_strategy()
@@ -147,9 +127,8 @@ def train(
         _barrier(strategy)
         callbacks.insert(0, _SameStartOnEveryWorker())
         if not strategy.extended.should_checkpoint:
-            return _train_on_worker(config, out_dir, data_dir=data_dir, on_epoch_end=hooks, callbacks=callbacks,
-                                    **options)
-    return loop.train(config, out_dir, data_dir=data_dir, on_epoch_end=hooks, callbacks=callbacks, **options)
+            return _train_on_worker(config, out_dir, data_dir=data_dir, callbacks=callbacks, **options)
+    return loop.train_loop(config, out_dir, data_dir=data_dir, callbacks=callbacks, **options)
 
 
 def _num_workers(strategy: tf.distribute.Strategy) -> int:
@@ -184,7 +163,7 @@ def _train_on_worker(config: TrainConfig, out_dir: str | os.PathLike, *, overwri
                 shutil.copy2(chief.config, scratch / chief.config.name)
             if chief.checkpoints.is_dir():
                 shutil.copytree(chief.checkpoints, RunDir(scratch).checkpoints)
-        return loop.train(config, scratch, overwrite=overwrite, **options)
+        return loop.train_loop(config, scratch, overwrite=overwrite, **options)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -208,5 +187,4 @@ class _SameStartOnEveryWorker(Callback):
             )
 
 
-__all__ = ["GAN", "Callback", "STEP_KEYS", "DivergenceError", "build_gan", "check_images", "epoch_evaluator", "load_run",
-           "make_train_function", "make_train_step", "train", "xla_supported"]
+__all__ = ["EpochEvaluator", "train"]

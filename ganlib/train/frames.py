@@ -1,31 +1,22 @@
 """The training GIF's frame schedule: the fixed-z grid drawn from step 0, dense early and sparser later.
 
-One frame per epoch, as the TensorFlow DCGAN tutorial and ganlib before this
-module made, misses the part people want to see: noise turning into digits, which
-happens within the first few hundred generator steps. The schedule here draws the
-fixed latent batch at
+The schedule draws the fixed latent batch at
 
     step 0 (the untrained generator),
     steps round(s0 * 10 ** (k / d)) - s0, k = 1, 2, ...   (uniform in log(step + s0)),
     every ``frame_every`` steps (optional), and at the end of every epoch,
 
-with ``d = frames_per_decade`` (default 24) and ``s0 = frame_offset`` (default 100):
-the first frames are about ``s0 ln(10) / d`` = 10 steps apart, and from a few hundred
-steps on consecutive frames are about 10% of their step apart, so each factor of 10
-in training time gets the same number of frames. The default run (5 epochs of 937
-steps) gets 46 frames: steps 0, 10, 21, 33, 47, ..., 4117, 4542, 4685.
-
-Why the offset. The picture's change per step is about constant at first and falls later. Measured on
-``python -m ganlib train --train-size 6400 --epochs 2`` with pure log spacing (``s0 = 0``, 16 frames per
-decade, 31 frames): the mean absolute change between consecutive frames (0-255 grey levels) was 0.4-0.7
-for the frames of steps 0-7 (one step apart), 1.9-3.7 for steps 15-49, and 9-15 for steps 100-200 (0.4-0.7
-per step throughout), so the first 20 of the 31 frames showed an almost unchanged grey texture. Spacing
-uniform in ``log(step + 100)`` gives those steps about 5-15 per frame instead.
+with ``d = frames_per_decade`` and ``s0 = frame_offset`` (see :class:`ganlib.config.TrainConfig`):
+the first frames are about ``s0 ln(10) / d`` steps apart, and later frames about
+``ln(10) / d`` of their step apart, so each factor of 10 in training time gets the same
+number of frames, and the first few hundred steps (noise turning into digits) are not
+one frame. Why the offset, and the measurement behind the defaults:
+docs/decisions/005-frame-schedule.md.
 
 The schedule depends only on the step count and the steps per epoch, not on the
 number of epochs, so raising ``--epochs`` on a resumed run extends it without
 changing the frames already drawn. Frames are files named by their step
-(:meth:`ganlib.runs.RunDir.frame`): a run resumed from epoch ``k`` deletes the
+(:meth:`ganlib.train.runs.RunDir.frame`): a run resumed from epoch ``k`` deletes the
 frames after step ``k * steps_per_epoch`` (drawn by a generator whose epoch was
 never checkpointed) and draws them again, so the frames of a resumed run are
 those of an uninterrupted one, without duplicates or gaps.
@@ -37,9 +28,9 @@ import math
 from dataclasses import dataclass, field
 
 from ganlib.config import TrainConfig
-from ganlib.callbacks import Callback
-from ganlib.runs import RunDir, frame_step
-from ganlib.state import GAN
+from ganlib.train.callbacks import Callback
+from ganlib.train.runs import RunDir, frame_step
+from ganlib.train.state import GAN
 from ganlib.viz import save_frame
 
 
@@ -106,13 +97,13 @@ def frame_label(preset: str, step: int, steps_per_epoch: int) -> str:
 
 @dataclass
 class TrainingFrames(Callback):
-    """A :class:`ganlib.loop.Callback` that draws the fixed-z grid at the steps of :func:`frame_steps`.
+    """A :class:`ganlib.train.callbacks.Callback` that draws the fixed-z grid at the steps of :func:`frame_steps`.
 
     Each frame is a labelled grid (:func:`ganlib.viz.save_frame`; the label gives the step and epoch, and
-    for a progressive run the resolution and the fade-in's alpha; one row per class for a
-    conditional GAN, see :meth:`ganlib.state.GAN.fixed_grid`) written to
+    what the family adds, :meth:`ganlib.train.family.Family.frame_label`; the grid is
+    :meth:`ganlib.train.state.GAN.fixed_grid`) written to
     ``RUN_DIR/frames/step_NNNNNNN.png``; the loop assembles them into ``training.gif``
-    (:meth:`ganlib.runs.RunDir.gif_frames`). A run that started without frames (``config.json``
+    (:meth:`ganlib.train.runs.RunDir.gif_frames`). A run that started without frames (``config.json``
     from before frames existed, resumed) keeps its per-epoch GIF: no frames are drawn for it.
 
     With ``steps_per_execution`` K > 1 the loop reports the K steps of one call after all of them
@@ -162,12 +153,7 @@ class TrainingFrames(Callback):
             self._draw(gan, step)
 
     def _draw(self, gan: GAN, step: int) -> None:
-        label = frame_label(gan.config.preset, step, self._steps_per_epoch)
-        if gan.growth is not None:  # a progressive run: the resolution, and alpha during a fade-in
-            progress = gan.growth.progress()
-            label += f"  {progress.resolution}x{progress.resolution}"
-            if progress.phase.fading and not progress.done:
-                label += f" fade-in {progress.alpha:.2f}"
+        label = frame_label(gan.config.preset, step, self._steps_per_epoch) + gan.family.frame_label(gan)
         save_frame(gan.fixed_grid(), self._run.frame(step), cols=gan.grid_columns, scale=self.scale, label=label)
 
 

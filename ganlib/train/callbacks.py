@@ -1,8 +1,8 @@
 """The loop's extension point: a :class:`Callback` receives the run's state at fixed points of training.
 
-Per-step and per-run features (the training GIF's frames in :mod:`ganlib.frames`,
-TensorBoard in :mod:`ganlib.tensorboard`, anything of a user's) are callbacks that
-:func:`ganlib.loop.train` calls; they live in their own modules and the loop's body
+Per-step and per-run features (the training GIF's frames in :mod:`ganlib.train.frames`,
+TensorBoard in :mod:`ganlib.train.tensorboard`, anything of a user's) are callbacks that
+:func:`ganlib.train.loop.train_loop` calls; they live in their own modules and the loop's body
 does not grow with them.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # annotations only; ganlib.state does not import this module
-    from ganlib.runs import RunDir
-    from ganlib.state import GAN
+if TYPE_CHECKING:  # annotations only; ganlib.train.state does not import this module
+    from ganlib.train.runs import RunDir
+    from ganlib.train.state import GAN
 
 
 class Callback:
-    """Per-run work plugged into :func:`ganlib.loop.train` without growing the loop: override what you need.
+    """Per-run work plugged into :func:`ganlib.train.loop.train_loop` without growing the loop: override what you need.
 
     ``step`` counts generator iterations since the run started (it continues across a
     resume: a run resumed after epoch ``k`` goes on from ``k * steps_per_epoch``).
@@ -24,7 +24,7 @@ class Callback:
     """
 
     def on_train_begin(self, gan: GAN, run: RunDir, step: int, steps_per_epoch: int) -> None:
-        """Before the first step of this call of :func:`ganlib.loop.train` (``step`` steps are already done)."""
+        """Before the first step of this call of :func:`ganlib.train.loop.train_loop` (``step`` steps are already done)."""
 
     def on_step_end(self, gan: GAN, step: int, stats: dict[str, float]) -> None:
         """After generator iteration ``step`` (1-based), with its float statistics (see ``STEP_KEYS``)."""

@@ -1,14 +1,15 @@
-"""Training a progressive GAN with ganlib's loop: the ``pggan`` preset's steps, data stream and growth.
+"""The progressive family: training a progressive GAN with ganlib's loop (the ``pggan`` preset).
 
-:mod:`ganlib.progressive` has the paper's pieces (layers, networks, schedule, growth
-state); this module puts them into a run, so that ``python -m ganlib train --preset
-pggan`` and ``ganlib.train.train(get_config("pggan"), ...)`` grow 7x7 -> 14x14 -> 28x28
-with the same grids, GIF, history, TensorBoard events and checkpoints as every other
-preset, and ``sample``, ``evaluate`` and ``interpolate`` work on its runs:
+:class:`ProgressiveFamily` plugs the pieces of :mod:`ganlib.progressive` into the training
+engine through the family seam (:class:`ganlib.train.family.Family`), so that ``python -m
+ganlib train --preset pggan`` and ``ganlib.train.train(get_config("pggan"), ...)`` grow
+7x7 -> 14x14 -> 28x28 with the same grids, GIF, history, TensorBoard events and checkpoints
+as every other preset, and ``sample``, ``evaluate``, ``interpolate`` and ``export`` work on its runs:
 
-* :func:`ganlib.state.build_gan` builds the networks around one :class:`~ganlib.progressive.Growth`
-  shared by both (and by the EMA generator, when ``config.ema > 0``), and its train step first
-  gives the real images the form of the current stage (:meth:`~ganlib.progressive.Growth.prepare_reals`);
+* its networks share one :class:`~ganlib.progressive.schedule.Growth` (checkpointed as the
+  GAN's ``growth``; the EMA generator, with ``config.ema > 0``, shares it too), and its train step
+  first gives the real images the form of the current stage
+  (:meth:`~ganlib.progressive.schedule.Growth.prepare_reals`);
 * :class:`ProgressiveEpochs`: one epoch of train steps. An epoch has a fixed number of
   generator iterations, ``N // (n_critic * batch_size)``; each takes ``n_critic *
   stage_batch_sizes[stage]`` real images from one stream of seeded permutations of the
@@ -17,7 +18,7 @@ preset, and ``sample``, ``evaluate`` and ``interpolate`` work on its runs:
   both optimizers' moments are reset (the paper's code resets Adam when a fade-in starts
   and when it ends); at a stage change the train step is traced again (the networks read
   their stage when traced, see :mod:`ganlib.progressive`);
-* :class:`GrowthLog`: a loop callback that saves a sample grid at the end of every
+* :class:`GrowthLog`: a callback that saves a sample grid at the end of every
   phase (``RUN_DIR/phases/``) and adds ``images_seen``, ``stage`` and ``alpha`` to each
   epoch's history row.
 
@@ -26,9 +27,10 @@ Resuming is exact, also in the middle of a fade-in: the checkpoint holds the gro
 real images of a step depend only on the seed and ``images_seen``.
 
 Not available for a progressive run, each with a clear error: several replicas
-(``tf.distribute``), ``steps_per_execution`` > 1 (alpha must change between steps) and
-mixed precision. The step is not compiled with XLA (``jit_compile`` is ignored): compiled, the
-28x28 step was slower, not faster (``benchmarks/pggan.py --costs``; README, "Progressive growing").
+(``tf.distribute``), ``steps_per_execution`` > 1 (alpha must change between steps), mixed
+precision and Keras's ``fit()``. The step is not compiled with XLA (``jit_compile`` is ignored):
+compiled, the 28x28 step was slower (docs/decisions/007-pggan-critic-input.md and
+``python -m benchmarks.experiments.pggan --costs``).
 
 References:
     Karras et al. 2018, "Progressive Growing of GANs for Improved Quality, Stability, and
@@ -41,16 +43,19 @@ import math
 import warnings
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from ganlib import progressive as P
-from ganlib.callbacks import Callback
+from ganlib.progressive.export import portable_generator
+from ganlib.progressive.networks import build_progressive_discriminator, build_progressive_generator
+from ganlib.progressive.paper import RESOLUTIONS
+from ganlib.progressive.schedule import Growth, GrowthSchedule, Phase, make_optimizer, reset_optimizer_state
+from ganlib.train.callbacks import Callback
+from ganlib.train.family import Family
 
 if TYPE_CHECKING:  # annotations only
-    from ganlib.runs import RunDir
-    from ganlib.state import GAN
+    from ganlib.train.runs import RunDir
+    from ganlib.train.state import GAN
 
 
 class Segment(NamedTuple):
@@ -61,14 +66,14 @@ class Segment(NamedTuple):
     steps: int
 
 
-def plan_steps(schedule: P.GrowthSchedule, images_seen: int, steps: int, n_critic: int = 1) -> list[Segment]:
+def plan_steps(schedule: GrowthSchedule, images_seen: int, steps: int, n_critic: int = 1) -> list[Segment]:
     """Split ``steps`` generator iterations starting at ``images_seen`` into runs at one stage each.
 
     A run ends at the step that reaches the end of its stage's last phase (a step that
     starts inside a stage finishes at that stage; the next one starts at the next stage).
 
     Example:
-        >>> s = P.GrowthSchedule((64, 64, 64), (64, 64), (16, 8, 4))
+        >>> s = GrowthSchedule((64, 64, 64), (64, 64), (16, 8, 4))
         >>> plan_steps(s, 0, 30)
         [Segment(stage=0, images_per_step=16, steps=4), Segment(stage=1, images_per_step=8, steps=16), \
 Segment(stage=2, images_per_step=4, steps=10)]
@@ -99,18 +104,18 @@ Segment(stage=2, images_per_step=4, steps=10)]
     return segments
 
 
-def describe_plan(schedule: P.GrowthSchedule, steps: int, n_critic: int = 1) -> str:
+def describe_plan(schedule: GrowthSchedule, steps: int, n_critic: int = 1) -> str:
     """One line per stage of a run of ``steps`` generator iterations from the start, for the training log.
 
     Example:
-        >>> print(describe_plan(P.GrowthSchedule((64, 64, 64), (64, 64), (16, 16, 16)), 30))
+        >>> print(describe_plan(GrowthSchedule((64, 64, 64), (64, 64), (16, 16, 16)), 30))
         Progressive schedule (Karras et al. 2018): 320 real images, then 28x28 at alpha 1.
           7x7: steps 1-4 (16 images each); 14x14: steps 5-12 (16 images each); 28x28: steps 13-30 (16 images each)
     """
     segments = plan_steps(schedule, 0, steps, n_critic)
     parts, first = [], 1
     for segment in segments:
-        r = P.RESOLUTIONS[segment.stage]
+        r = RESOLUTIONS[segment.stage]
         last = first + segment.steps - 1
         parts.append(f"{r}x{r}: steps {first}-{last} ({segment.images_per_step} images each)")
         first = last + 1
@@ -147,7 +152,7 @@ def stream_indices(num_images: int, seed: int, start: int, count: int) -> np.nda
 
 
 class ProgressiveEpochs:
-    """The train steps of a progressive run's epochs (see the module docstring), for :func:`ganlib.loop.train`.
+    """The train steps of a progressive run's epochs (see the module docstring), for :func:`ganlib.train.loop.train_loop`.
 
     Args:
         gan: a GAN built from a progressive config (``gan.growth`` set).
@@ -159,7 +164,7 @@ class ProgressiveEpochs:
 
     def __init__(self, gan: GAN, images: np.ndarray, steps_per_epoch: int,
                  make_runner: Callable[[], Callable[[tf.data.Dataset, int], Iterator[dict[str, float]]]]):
-        if gan.growth is None:
+        if getattr(gan, "growth", None) is None:
             raise ValueError("Expected a GAN built from a progressive config (progressive=True). Received gan.growth=None")
         self.gan, self.images, self.steps_per_epoch = gan, images, steps_per_epoch
         self._make_runner = make_runner
@@ -187,8 +192,8 @@ class ProgressiveEpochs:
                 new = growth.advance(segment.images_per_step)
                 if new.phase.index != phase:
                     # The paper's code resets Adam when a fade-in starts and when it ends.
-                    P.reset_optimizer_state(gan.g_optimizer)
-                    P.reset_optimizer_state(gan.d_optimizer)
+                    reset_optimizer_state(gan.g_optimizer)
+                    reset_optimizer_state(gan.d_optimizer)
                 yield stats
 
     def _runner(self, stage: int):
@@ -206,78 +211,7 @@ class ProgressiveEpochs:
         return run
 
 
-def portable_generator(generator: P.ProgressiveGenerator, name: str = "generator") -> keras.Model:
-    """The progressive generator at its current stage and alpha as a functional model of Keras's own layers.
-
-    It computes what ``generator(z)`` computes in inference mode (images ``[batch, 28, 28, 1]``
-    clipped to [-1, 1]), so ``python -m ganlib export`` can write a file that loads without
-    ganlib (:mod:`ganlib.export`). Each piece becomes standard layers:
-
-    * equalized learning rate is a reparametrisation: :class:`~ganlib.progressive.EqualizedDense`
-      and :class:`~ganlib.progressive.EqualizedConv2D` become ``Dense`` and ``Conv2D`` holding the
-      effective kernel ``c * W``;
-    * pixel norm ``a / sqrt(mean_c a_c^2 + 1e-8)`` becomes ``UnitNormalization`` (``a / ||a||``) then
-      ``Rescaling(sqrt(C))``; the two differ only where ``||a||^2`` is near ``C * 1e-8``;
-    * the fade-in ``(1 - alpha) * old + alpha * new`` becomes two ``Rescaling`` layers and ``Add``
-      (alpha fixed at its current value; no old path at alpha = 1);
-    * the clipping becomes ``ReLU(max_value=2)`` between shifts by +1 and -1.
-
-    Args:
-        generator: a :class:`~ganlib.progressive.ProgressiveGenerator` (built).
-        name: the model's name.
-
-    Returns:
-        A ``keras.Model``: ``z`` ``[batch, latent_dim]`` -> images ``[batch, 28, 28, 1]`` in [-1, 1].
-    """
-    from keras import layers
-
-    stage = generator.growth.current_stage()
-    alpha = float(generator.growth.alpha.numpy()) if stage > 0 else 1.0
-
-    def copy(layer, x, prefix):
-        if isinstance(layer, P.PixelNorm):
-            x = layers.UnitNormalization(axis=-1, name=f"{prefix}_{layer.name}")(x)
-            return layers.Rescaling(math.sqrt(x.shape[-1]), name=f"{prefix}_{layer.name}_scale")(x)
-        if isinstance(layer, (P.EqualizedDense, P.EqualizedConv2D)):
-            if isinstance(layer, P.EqualizedDense):
-                plain = layers.Dense(layer.units, use_bias=layer.use_bias, name=f"{prefix}_{layer.name}")
-            else:
-                plain = layers.Conv2D(layer.filters, layer.kernel_size, padding="same", use_bias=layer.use_bias,
-                                      name=f"{prefix}_{layer.name}")
-            y = plain(x)
-            plain.set_weights([layer.effective_kernel.numpy()] + ([layer.bias.numpy()] if layer.use_bias else []))
-            return y
-        config = {**layer.get_config(), "name": f"{prefix}_{layer.name}"}
-        return type(layer).from_config(config)(x)
-
-    def run(block, x):
-        for layer in block.layers:
-            x = copy(layer, x, block.name)
-        return x
-
-    z = keras.Input((generator.latent_dim,), name="z")
-    h = run(generator.blocks[0], z)
-    for s in range(1, stage):
-        h = run(generator.blocks[s], h)
-    if stage == 0:
-        image = copy(generator.to_rgb[0], h, "out")
-    else:
-        image = copy(generator.to_rgb[stage], run(generator.blocks[stage], h), "out")
-        if alpha < 1.0:
-            old = layers.UpSampling2D(2, interpolation="nearest", name="fade_upsample")(
-                copy(generator.to_rgb[stage - 1], h, "old"))
-            image = layers.Add(name="fade_in")([layers.Rescaling(1.0 - alpha, name="fade_old")(old),
-                                                layers.Rescaling(alpha, name="fade_new")(image)])
-    factor = P.FULL_RESOLUTION // P.RESOLUTIONS[stage]
-    if factor > 1:
-        image = layers.UpSampling2D(factor, interpolation="nearest", name="to_28x28")(image)
-    image = layers.Rescaling(1.0, offset=1.0, name="clip_shift")(image)
-    image = layers.ReLU(max_value=2.0, name="clip")(image)
-    image = layers.Rescaling(1.0, offset=-1.0, name="clip_unshift")(image)
-    return keras.Model(z, image, name=name)
-
-
-def phase_label(phase: P.Phase) -> str:
+def phase_label(phase: Phase) -> str:
     """``"fade-in 14x14"`` or ``"stable 7x7"``."""
     return f"{'fade-in' if phase.fading else 'stable'} {phase.resolution}x{phase.resolution}"
 
@@ -292,7 +226,7 @@ class GrowthLog(Callback):
 
     def __init__(self) -> None:
         self._run: RunDir | None = None
-        self._phase: P.Phase | None = None
+        self._phase: Phase | None = None
 
     def on_train_begin(self, gan: GAN, run: RunDir, step: int, steps_per_epoch: int) -> None:
         progress = gan.growth.progress()
@@ -310,16 +244,88 @@ class GrowthLog(Callback):
         progress = gan.growth.progress()
         return {"images_seen": progress.images_seen, "stage": progress.stage, "alpha": round(progress.alpha, 6)}
 
-    def _phase_grid(self, phase: P.Phase):
+    def _phase_grid(self, phase: Phase):
         label = phase_label(phase).replace(" ", "_")
         return self._run.root / "phases" / f"phase_{phase.index}_{label}.png"
 
-    def _save(self, gan: GAN, phase: P.Phase) -> None:
+    def _save(self, gan: GAN, phase: Phase) -> None:
         from ganlib.viz import save_image_grid
 
         save_image_grid(gan.fixed_grid(), self._phase_grid(phase), cols=gan.grid_columns,
                         title=f"{gan.config.preset}: end of {phase_label(phase)} ({phase.end:,} images)")
 
 
-__all__ = ["GrowthLog", "ProgressiveEpochs", "Segment", "describe_plan", "phase_label", "plan_steps",
-           "portable_generator", "stream_indices"]
+class ProgressiveFamily(Family):
+    """The progressive family (``config.progressive``, the ``pggan`` preset): see the module docstring."""
+
+    name = "progressive"
+    extra_names = ("growth",)
+
+    def check_options(self, *, steps_per_execution: int) -> None:
+        if steps_per_execution != 1:
+            raise ValueError("A progressive run changes alpha after every step: expected steps_per_execution=1. "
+                             f"Received: steps_per_execution={steps_per_execution}")
+
+    def supports_xla(self) -> bool:
+        return False
+
+    def check_fit(self, gan: GAN) -> None:
+        raise ValueError(
+            "A progressive GAN (config.progressive, the pggan preset) grows between steps and traces its step "
+            "again at each stage, which Keras's fit() cannot do: train it with ganlib.train.train or "
+            "'python -m ganlib train --preset pggan'. Received: a GAN with growth stage "
+            f"{gan.growth.current_stage()}"
+        )
+
+    def build_networks(self):
+        c = self.config
+        growth = Growth(GrowthSchedule(c.stabilize_images, c.fade_images, c.stage_batch_sizes))
+        generator = build_progressive_generator(growth, c.latent_dim, c.g_filters)
+        discriminator = build_progressive_discriminator(growth, c.d_filters, name="critic")
+        return generator, discriminator, {"growth": growth}
+
+    def copy_generator(self, generator, extras, name: str):
+        """A progressive generator sharing the growth, holding ``generator``'s weights."""
+        c = self.config
+        copy = build_progressive_generator(extras["growth"], c.latent_dim, c.g_filters, name=name)
+        copy.set_weights(generator.get_weights())
+        return copy
+
+    def make_optimizers(self):
+        """The paper's Adam (epsilon 1e-8; Keras's default is 1e-7) at the config's rates and betas."""
+        c = self.config
+        return (make_optimizer(c.g_learning_rate, beta_1=c.beta_1, beta_2=c.beta_2),
+                make_optimizer(c.d_learning_rate, beta_1=c.beta_1, beta_2=c.beta_2))
+
+    def wrap_step(self, gan: GAN, step):
+        """Real images in the form of the current stage, then the (unlabelled) step."""
+        growth, inner = gan.growth, super().wrap_step(gan, step)
+
+        def prepared(real, z=None, labels=None):
+            return inner(growth.prepare_reals(real), z, labels)
+
+        return prepared
+
+    def epoch_runner(self, gan: GAN, images, labels, steps_per_epoch: int, make_runner) -> "ProgressiveEpochs":
+        return ProgressiveEpochs(gan, images, steps_per_epoch, make_runner)
+
+    def describe_run(self, gan: GAN, steps: int) -> str:
+        return describe_plan(gan.growth.schedule, steps, self.config.n_critic)
+
+    def callbacks(self) -> list[Callback]:
+        return [GrowthLog()]
+
+    def frame_label(self, gan: GAN) -> str:
+        """The resolution, and alpha during a fade-in: ``"  14x14 fade-in 0.50"``."""
+        progress = gan.growth.progress()
+        label = f"  {progress.resolution}x{progress.resolution}"
+        if progress.phase.fading and not progress.done:
+            label += f" fade-in {progress.alpha:.2f}"
+        return label
+
+    def portable_generator(self, gan: GAN, generator):
+        return portable_generator(generator)
+
+
+__all__ = ["GrowthLog", "ProgressiveEpochs", "ProgressiveFamily", "Segment", "describe_plan", "phase_label",
+           "plan_steps", "stream_indices"]

@@ -5,7 +5,7 @@ Layout of ``RUN_DIR``::
     config.json        the run's TrainConfig (written once, checked on resume)
     checkpoints/       tf.train.CheckpointManager files (networks, optimizers, epoch, RNG state)
     samples/epoch_0001.png ...   the fixed-z sample grid after each epoch
-    frames/step_0000000.png ...  the fixed-z grid at the steps of the frame schedule (ganlib.frames)
+    frames/step_0000000.png ...  the fixed-z grid at the steps of the frame schedule (ganlib.train.frames)
     training.gif       the frames (or, without frames, the sample grids) as an animation
     losses.png         loss curves
     history.csv        one row of epoch means per epoch

@@ -1,6 +1,6 @@
 """TensorBoard logging of a training run through ``tf.summary``: per-step losses, per-epoch values, sample grids.
 
-:class:`TensorBoardLogger` is a :class:`ganlib.loop.Callback`.
+:class:`TensorBoardLogger` is a :class:`ganlib.train.callbacks.Callback`.
 :func:`ganlib.train.train` adds one to every run (``tensorboard=False`` or
 ``python -m ganlib train --no-tensorboard`` turns it off), writing event files
 to ``RUN_DIR/tensorboard``; watch one run or all of them with::
@@ -12,7 +12,7 @@ since the run started, so that every chart shares one x-axis):
 
 * ``step/<key>`` after every step: the step's statistics (``d_loss``, ``g_loss``,
   ``d_real``, ``d_fake``, ``real_score``, ``fake_score``, ``gradient_penalty``; see
-  :func:`ganlib.step.make_train_step`);
+  :func:`ganlib.train.step.make_train_step`);
 * ``epoch/<key>`` after every epoch: the values of the epoch's history row (epoch
   means, ``seconds``, ``images_per_second``, and the metrics ``fcd``,
   ``classifier_score``, ``classes_covered`` in the epochs that evaluated them);
@@ -36,9 +36,9 @@ from typing import Callable
 
 import tensorflow as tf
 
-from ganlib.callbacks import Callback
-from ganlib.runs import RunDir
-from ganlib.state import GAN
+from ganlib.train.callbacks import Callback
+from ganlib.train.runs import RunDir
+from ganlib.train.state import GAN
 
 DEFAULT_DIR = "tensorboard"
 EVENT_FILES = "events.out.tfevents.*"

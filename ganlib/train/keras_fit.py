@@ -4,9 +4,9 @@ keras-io's GAN examples subclass ``keras.Model`` and override ``train_step``, so
 that ``model.fit(dataset, epochs=..., callbacks=[...])`` trains both networks and
 every Keras callback works. :class:`GANModel` does the same around ganlib's own
 state and step: one ``fit`` batch is one generator iteration of
-:func:`ganlib.step.make_train_step` (``n_critic`` critic updates on its
+:func:`ganlib.train.step.make_train_step` (``n_critic`` critic updates on its
 ``n_critic * batch_size`` real images, then one generator update), with the
-networks, optimizers and noise generator of :func:`ganlib.state.build_gan`::
+networks, optimizers and noise generator of :func:`ganlib.train.state.build_gan`::
 
     model = build_gan_model(get_config("dcgan", epochs=5))
     model.compile()
@@ -41,15 +41,14 @@ import tensorflow as tf
 
 from ganlib.config import TrainConfig
 from ganlib.data import check_images
-from ganlib.distribute import config_for_strategy
-from ganlib.state import GAN, build_gan
-from ganlib.step import STEP_KEYS
+from ganlib.train.distribute import config_for_strategy
+from ganlib.train.state import GAN, build_gan
 
 _NOISE_STATE = "noise_state"
 
 
 class GANModel(keras.Model):
-    """A ``keras.Model`` around a :class:`ganlib.state.GAN` whose ``train_step`` is ganlib's train step.
+    """A ``keras.Model`` around a :class:`ganlib.train.state.GAN` whose ``train_step`` is ganlib's train step.
 
     Compile it without arguments (the losses and optimizers come from the GAN's
     config): ``model.compile()``; ``steps_per_execution``, ``jit_compile`` and
@@ -59,9 +58,10 @@ class GANModel(keras.Model):
 
     Each ``fit`` batch is the step's ``real`` ``[n_critic * batch_size, 28, 28, 1]``
     in [-1, 1] (see :func:`fit_dataset`), or a dict of the step's keyword arguments
-    (``{"real": ..., "labels": ...}`` for a conditional GAN). The logs hold the epoch's running means
-    of the step's statistics (``d_loss``, ``g_loss``, ``d_real``, ``d_fake``,
-    ``real_score``, ``fake_score``, ``gradient_penalty``) and ``loss = d_loss + g_loss``,
+    (``{"real": ..., "labels": ...}`` for a family that trains on labels). The logs hold the epoch's
+    running means of the step's statistics (``gan.stat_keys``: ``d_loss``, ``g_loss``, ``d_real``,
+    ``d_fake``, ``real_score``, ``fake_score`` and each critic term, such as ``gradient_penalty``)
+    and ``loss = d_loss + g_loss``,
     which exists so that Keras's callbacks that read ``loss``, such as
     ``TerminateOnNaN``, see a non-finite value as soon as either loss is one; it is
     not an objective to monitor for early stopping.
@@ -72,23 +72,18 @@ class GANModel(keras.Model):
     Calling the model, ``model(z)``, runs the generator in inference mode.
 
     Args:
-        gan: the state to train, from :func:`ganlib.state.build_gan`; create the
+        gan: the state to train, from :func:`ganlib.train.state.build_gan`; create the
             model under the same strategy scope (as :func:`build_gan_model` does).
         jit_compile_step: compile ganlib's step itself with XLA (independent of
             ``compile(jit_compile=...)``, which compiles Keras's train function around it).
 
     Raises:
-        ValueError: a progressive GAN (``gan.growth`` set), which only ganlib's loop can train.
+        ValueError: a GAN whose family only ganlib's loop can train (a progressive GAN,
+            :meth:`ganlib.train.family.Family.check_fit`).
     """
 
     def __init__(self, gan: GAN, *, jit_compile_step: bool = False, **kwargs):
-        if gan.growth is not None:
-            raise ValueError(
-                "A progressive GAN (config.progressive, the pggan preset) grows between steps and traces its step "
-                "again at each stage, which Keras's fit() cannot do: train it with ganlib.train.train or "
-                "'python -m ganlib train --preset pggan'. Received: a GAN with growth stage "
-                f"{gan.growth.current_stage()}"
-            )
+        gan.family.check_fit(gan)
         super().__init__(**kwargs)
         self.gan = gan
         self.generator = gan.generator
@@ -96,7 +91,7 @@ class GANModel(keras.Model):
         self.g_optimizer = gan.g_optimizer
         self.d_optimizer = gan.d_optimizer
         self._step = gan.train_step(jit_compile=jit_compile_step)
-        self.trackers = {k: keras.metrics.Mean(name=k) for k in STEP_KEYS}
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in gan.stat_keys}
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.built = True  # every variable exists: the networks and optimizers were built by build_gan
 
@@ -144,7 +139,7 @@ class GANModel(keras.Model):
 
 def build_gan_model(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None,
                     jit_compile_step: bool = False) -> GANModel:
-    """Build a config's GAN (:func:`ganlib.state.build_gan`) wrapped in a :class:`GANModel`, under ``strategy``.
+    """Build a config's GAN (:func:`ganlib.train.state.build_gan`) wrapped in a :class:`GANModel`, under ``strategy``.
 
     Example:
         >>> from ganlib.config import get_config
@@ -163,7 +158,7 @@ def build_gan_model(config: TrainConfig, *, strategy: tf.distribute.Strategy | N
 
     Raises:
         ValueError: a batch size not divisible by the number of replicas, or the errors
-            of :func:`ganlib.state.build_gan`.
+            of :func:`ganlib.train.state.build_gan`.
     """
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     config = config_for_strategy(config, strategy)
