@@ -4,6 +4,7 @@
 #   make lab    set up .venv as make setup does and open the course's first notebook in Jupyter
 #   make test   set up .venv and run the whole test suite (unit tests + every notebook under nbval)
 #   make course execute every notebook in full mode into docs/course/ (copies with outputs, to read on the web)
+#   make docs   build the documentation site (mkdocs.yml: docs/ pages, the executed course, the API reference) into site/
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ export GANLIB_DATA_DIR
 DEMO_ARGS ?=
 COURSE_ARGS ?=
 
-.PHONY: setup demo lab test course lint clean
+.PHONY: setup demo lab test course docs lint clean
 
 # Two installs into one venv: the runtime (requirements.txt, for make demo) and, on top of it, the development and
 # notebook tools (requirements-dev.txt: Jupyter, pytest, nbval; for make setup, test, course).
@@ -53,5 +54,14 @@ course: setup
 	GANLIB_DATA_DIR="$(if $(GANLIB_DATA_DIR),$(abspath $(GANLIB_DATA_DIR)),)" PYTHONPATH="$(CURDIR)" \
 		$(BIN)/python scripts/render_course.py $(COURSE_ARGS)
 
+# The documentation site: docs/ as MkDocs pages (theme Material), the executed notebooks of docs/course/ rendered from
+# their stored outputs (mkdocs-jupyter, nothing executed), the API reference from the docstrings (mkdocstrings, sources
+# read without importing TensorFlow). --strict turns every warning (a broken link or anchor, a page not in the nav) into
+# an error. Publishing is not automated here (it needs the network): `$(BIN)/mkdocs gh-deploy` builds the site and
+# pushes it to the gh-pages branch that GitHub Pages serves, or a CI workflow runs `make docs` and publishes site/
+# (actions/upload-pages-artifact, then actions/deploy-pages).
+docs: setup
+	$(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache site .cache/mkdocs-jupyter

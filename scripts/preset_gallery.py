@@ -1,6 +1,6 @@
-"""One figure with each preset's fixed-z samples after one epoch: docs/one_epoch_presets.png in README.md.
+"""One figure with each preset's fixed-z samples after one epoch: docs/one_epoch_presets.png in docs/evaluation.md.
 
-Usage (from the repository root), after training each preset for one epoch as in README.md's
+Usage (from the repository root), after training each preset for one epoch as in docs/evaluation.md's
 table (``python -m ganlib train --preset P --epochs 1 --out runs/P-1``):
 
     python scripts/preset_gallery.py runs/gan-1 runs/dcgan-1 runs/lsgan-1 runs/wgan-1 runs/wgan-gp-1 runs/hinge-1

@@ -1,4 +1,4 @@
-"""Print the reference rows of README.md's "Measuring sample quality" tables: real data and degenerate samples.
+"""Print the reference rows of docs/evaluation.md's tables of sample quality: real data and degenerate samples.
 
 Each row evaluates 10,000 images (``--num-samples``) against the TEST split with
 ``ganlib.metrics.evaluate_images`` and every metric (``--metrics``; the memorisation check

@@ -97,3 +97,59 @@ def test_number_formatting():
     assert tables.pct(0.938) == "93.8%"
     assert tables.mean_std([1.0, 3.0]) == "2.0 ± 1.4"
     assert tables.mean_std([69.35]) == "69.3"
+
+
+def _stabiliser_row(variant, generator, seed, budget, iterations, fcd, classes=10):
+    return {"variant": variant, "seed": seed, "generator": generator, "budget_seconds": budget,
+            "iterations": iterations, "fcd": fcd, "classes_covered": classes, "eval_samples": 1000}
+
+
+def _pggan_run(seed, fcd, classes, overrides=None):
+    return {"preset": "pggan", "seed": seed, "overrides": overrides or {},
+            "schedule": {"stage_batch_sizes": [16, 16, 8]},
+            "evaluations": [{"at": "end of 7x7", "images_seen": 100, "fcd": 300.0, "classes_covered": 5,
+                             "num_samples": 1000},
+                            {"at": "end of run", "images_seen": 800, "fcd": fcd, "classes_covered": classes,
+                             "num_samples": 1000}]}
+
+
+def test_readme_results_on_synthetic_results_files(tmp_path):
+    _write(tmp_path / "stabilisers.jsonl", [
+        _stabiliser_row("dcgan", "raw", 1, 600.0, 900, 42.0, 9),
+        _stabiliser_row("dcgan", "raw", 0, 600.0, 900, 40.0),
+        _stabiliser_row("dcgan", "raw", 0, 150.0, 200, 90.0),         # a shorter budget: left out
+        _stabiliser_row("dcgan", "ema0.99", 0, 600.0, 850, 10.0),     # an averaged generator: left out
+        _stabiliser_row("sngan", "raw", 0, 900.0, 800, 20.0),         # another variant, a longer budget: left out
+    ])
+    _write(tmp_path / "pggan.jsonl", [
+        _pggan_run(1, 66.0, 10),
+        _pggan_run(0, 60.0, 8),
+        _pggan_run(0, 1.0, 10, overrides={"ema": 0.999}),             # a run with overrides: left out
+        {"variant": "dcgan", "seed": 0, "generator": "raw", "budget_seconds": 10.0, "iterations": 5, "fcd": 2.0},
+    ])
+    text = tables.render("readme_results", tmp_path)
+    assert text.startswith(
+        "| model | generator iterations | seeds | FCD, mean ± std over seeds | classes covered (per seed) "
+        "| decision record |\n|---|---|---|---|---|---|\n"
+        "| `dcgan` (the default preset), the stabilisers ablation's longest budget | 900 | 0, 1 | 41.0 ± 1.4 | 10, 9 "
+        "| [008](docs/decisions/008-stabilisers-off.md) |\n"
+        "| `pggan` (progressive growing 7x7 -> 14x14 -> 28x28), end of the run | 100 | 0, 1 | 63.0 ± 4.2 | 8, 10 "
+        "| [009](docs/decisions/009-pggan-preset.md) |\n")
+    caption = text.split("\n")[-2]
+    assert "`benchmarks/results/stabilisers.jsonl`" in caption and "`benchmarks/results/pggan.jsonl`" in caption
+    assert "FCD over 1,000 samples" in caption and "decision records" in caption
+    for record in tables.README_RECORDS.values():
+        assert (REPO / record).exists(), record
+
+    # FCDs over different sample counts are not put in one table
+    rows = [json.loads(x) for x in (tmp_path / "stabilisers.jsonl").read_text().splitlines()]
+    rows[0]["eval_samples"] = 500
+    _write(tmp_path / "stabilisers.jsonl", rows)
+    with pytest.raises(ValueError, match="different sample counts"):
+        tables.render("readme_results", tmp_path)
+
+
+def test_the_readme_carries_the_generated_results_table():
+    text = (REPO / "README.md").read_text()
+    assert "<!-- table:readme_results -->" in text
+    assert [m.group("name") for m in tables.MARKER.finditer(text)] == ["readme_results"]
