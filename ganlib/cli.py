@@ -1,8 +1,19 @@
 """The command line: ``python -m ganlib {train,sample,gif,interpolate,evaluate,export} ...``.
 
 Exit status: 0 on success; 2 for wrong arguments or bad input (one line naming the flag, and a pointer
-to ``--help``); 1 when a file or resource is missing or cannot be read or written (data, a run's
-checkpoint, the output folder); 3 when training diverged; 130 when interrupted.
+to ``--help``), a run directory that holds another run, or a ``config.json`` that is truncated, corrupt
+or of a newer run-directory schema (:class:`ganlib.errors.RunDirError`); 1 when a file or resource is
+missing or cannot be read or written (data, a run's checkpoint, the output folder), when another process
+is training the same ``--out`` (:class:`ganlib.errors.RunLockedError`: the message names its pid, host
+and start time) or when training could not write its run directory (:class:`ganlib.errors.StorageError`:
+no space left or a file-size limit, read-only, removed; the message names the file and the last good
+checkpoint, and running the same command again resumes from it); 3 when training diverged; 130 when
+interrupted. Every error is one line on stderr; ``--debug`` shows the traceback.
+
+``train`` is the only command that writes a run directory, and the only one that locks it (see
+:mod:`ganlib.train.runs`); ``sample``, ``gif``, ``interpolate``, ``evaluate`` and ``export`` read a
+run that is being trained without waiting. A run directory that another process is training, or
+whose ``config.json`` cannot be used, is refused before TensorFlow is imported.
 
 Parsing, ``train --help``, the checks of every flag (``--out`` included) and ``gif`` import no TensorFlow:
 the handlers import the library lazily. The commands that load a model import TensorFlow with its C++
@@ -337,8 +348,15 @@ def check_output(path: Path | None, flag: str, suffixes: Sequence[str] = (), *, 
 
 
 def _check_train(args: argparse.Namespace) -> None:
-    train_config(args)  # an invalid combination of settings is refused before TensorFlow is imported
+    config = train_config(args)  # an invalid combination of settings is refused before TensorFlow is imported
     check_output(args.out, "--out", directory=True)
+    from ganlib.train.runs import precheck_run_dir
+
+    precheck_run_dir(_train_out(args, config), overwrite=args.overwrite)  # locked, or an unusable config.json
+
+
+def _train_out(args: argparse.Namespace, config: TrainConfig) -> Path:
+    return args.out if args.out is not None else Path("runs") / f"{args.preset}-{config.dataset}"
 
 
 def _check_sample(args: argparse.Namespace) -> None:
@@ -450,7 +468,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 def _train(args: argparse.Namespace) -> int:
     config = train_config(args)
-    out = args.out if args.out is not None else Path("runs") / f"{args.preset}-{config.dataset}"
+    out = _train_out(args, config)
 
     import tensorflow as tf
 
@@ -639,11 +657,14 @@ def _export(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    The flags are checked (:func:`check_output` for every output path) before TensorFlow is imported
-    (:func:`import_tensorflow`) and before any model is loaded. 0 on success; 1 when a file or resource is
-    missing or cannot be read or written (:class:`ganlib.errors.DataError`, a missing, truncated or corrupt
-    IDX file included, ``OSError``) or on another ``RuntimeError``; 2 with one line naming the argument for
-    wrong arguments or any other ``ValueError`` (argparse exits itself); 3 when training diverged
+    The flags are checked (:func:`check_output` for every output path; for ``train``, the run directory's
+    lock and ``config.json``) before TensorFlow is imported (:func:`import_tensorflow`) and before any model
+    is loaded. 0 on success; 1 when a file or resource is missing or cannot be read or written
+    (:class:`ganlib.errors.DataError`, a missing, truncated or corrupt IDX file included, ``OSError``,
+    :class:`ganlib.errors.StorageError`), when the run directory is being trained by another process
+    (:class:`ganlib.errors.RunLockedError`), or on another ``RuntimeError``; 2 with one line naming the
+    argument for wrong arguments or any other ``ValueError`` (:class:`ganlib.errors.RunDirError` included;
+    argparse exits itself); 3 when training diverged
     (:class:`ganlib.errors.DivergenceError`); 130 when interrupted. ``--debug`` re-raises instead, with the
     traceback.
     """

@@ -240,6 +240,24 @@ def test_gif_help_and_argument_errors_do_not_import_tensorflow(tmp_path):
         assert result["status"] == status and not result["tf"], (argv, result)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the run lock is flock")
+def test_train_on_a_locked_or_unreadable_run_is_refused_before_tensorflow_is_imported(tmp_path):
+    from ganlib.config import get_config
+    from ganlib.train.runs import RunLock, prepare_run_dir
+
+    run = prepare_run_dir(tmp_path / "run", get_config("dcgan", num_samples=4))
+    train = ["train", "--out", str(run.root), "--num-samples", "4"]
+    with RunLock(run.root):
+        locked = _main_in_subprocess(train)
+    assert locked["status"] == 1 and not locked["tf"], locked
+    assert f"error: {run.root} is being trained by another process (pid {os.getpid()} on host" in locked["stderr"]
+
+    run.config.write_text(run.config.read_text()[:30])
+    corrupt = _main_in_subprocess(train)
+    assert corrupt["status"] == 2 and not corrupt["tf"], corrupt
+    assert f"{run.config} is truncated or corrupt" in corrupt["stderr"]
+
+
 def test_evaluate_keeps_to_the_cli_what_is_the_cli_s(tmp_path, monkeypatch, capsys):
     """The CLI's part of 'evaluate' around ganlib.metrics.evaluate_run (a stand-in here): run_dir, JSON, print."""
     import json

@@ -73,3 +73,18 @@ def test_gif_and_help_do_not_import_tensorflow(tmp_path):
     assert (tmp_path / "g.gif").exists()
     assert not _imports_tensorflow("from ganlib.cli import main\ntry:\n    main(['train', '--help'])\n"
                                    "except SystemExit as e:\n    assert e.code == 0")
+
+
+def test_a_failed_atomic_write_names_the_file_and_leaves_no_temporary_file(tmp_path):
+    import errno
+
+    from ganlib.train.runs import atomic_write
+
+    def full(tmp):
+        Path(tmp).write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")  # as a write() reports it: no file name
+
+    with pytest.raises(OSError) as failed:
+        atomic_write(tmp_path / "history.csv", full)
+    assert failed.value.errno == errno.ENOSPC and failed.value.filename == str(tmp_path / "history.csv")
+    assert list(tmp_path.iterdir()) == []

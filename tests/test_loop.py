@@ -155,3 +155,57 @@ def test_callbacks_see_every_step_once_across_a_resume(tmp_path, tiny_config, ti
     assert rec.begins == [(0, 3, "run"), (3, 3, "run")]
     assert rec.steps == [1, 2, 3, 4, 5, 6] and rec.epochs == [1, 2] and rec.ends == 2
     assert [r["recorded"] for r in history] == [3, 6]
+
+
+def test_config_json_records_the_ganlib_version_and_schema_and_load_config_leaves_them_out(tmp_path, tiny_config):
+    import ganlib
+    from ganlib.train.runs import RUN_SCHEMA, load_config, prepare_run_dir
+
+    run = prepare_run_dir(tmp_path / "run", tiny_config)
+    stored = json.loads(run.config.read_text())
+    assert (stored["schema"], stored["ganlib_version"]) == (RUN_SCHEMA, ganlib.__version__) == (1, ganlib.__version__)
+    assert load_config(run) == tiny_config
+    prepare_run_dir(run.root, _with(tiny_config, epochs=9))  # the guard compares config fields only
+
+
+def test_a_config_json_of_an_older_ganlib_resumes_as_schema_1(tmp_path, tiny_config, tiny_images):
+    out = tmp_path / "run"
+    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False)
+    config = RunDir(out).config
+    old = {k: v for k, v in json.loads(config.read_text()).items() if k not in ("schema", "ganlib_version")}
+    config.write_text(json.dumps(old))
+    history = train(tiny_config, out, images=tiny_images, progress=False)
+    assert [int(r["epoch"]) for r in history] == [1, 2]
+    assert json.loads(config.read_text())["schema"] == 1  # rewritten by this ganlib
+
+
+@pytest.mark.parametrize("schema,message", [
+    (2, r"written by ganlib 9\.0\.0 with run-directory schema 2; this ganlib \(0\.\d+\.\d+\) reads run-directory "
+        r"schema 1\. Upgrade ganlib"),
+    ("one", r"unknown run-directory schema 'one' \(written by ganlib 9\.0\.0\)"),
+])
+def test_a_run_of_a_newer_or_unknown_schema_is_refused_naming_both(tmp_path, tiny_config, schema, message):
+    from ganlib.train.runs import load_config, prepare_run_dir
+
+    run = prepare_run_dir(tmp_path / "run", tiny_config)
+    run.config.write_text(json.dumps({**json.loads(run.config.read_text()), "schema": schema,
+                                      "ganlib_version": "9.0.0"}))
+    with pytest.raises(RunDirError, match=message):
+        prepare_run_dir(run.root, tiny_config)
+    with pytest.raises(RunDirError, match=message):
+        load_config(run)  # readers too
+
+
+def test_a_truncated_config_json_is_refused_and_overwrite_starts_over(tmp_path, tiny_config, tiny_images):
+    out = tmp_path / "run"
+    train(_with(tiny_config, epochs=1), out, images=tiny_images, progress=False)
+    config = RunDir(out).config
+    config.write_text(config.read_text()[:40])
+    with pytest.raises(RunDirError, match=r"config\.json is truncated or corrupt: it is not valid JSON .*Fix it.*"
+                                          r"'train --overwrite'"):
+        train(tiny_config, out, images=tiny_images, progress=False)
+    config.write_text("[1, 2]")
+    with pytest.raises(RunDirError, match="expected a JSON object of config fields, received a list"):
+        train(tiny_config, out, images=tiny_images, progress=False)
+    history = train(tiny_config, out, images=tiny_images, progress=False, overwrite=True)
+    assert [int(r["epoch"]) for r in history] == [1, 2]

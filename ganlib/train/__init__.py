@@ -23,12 +23,14 @@ from typing import Any
 _EXPORTS = {
     "train": "api", "EpochEvaluator": "api",
     "train_loop": "loop", "step_runner": "loop",
-    "GAN": "state", "build_gan": "state", "load_run": "state", "make_optimizer": "precision", "dtype_policy": "precision",
+    "GAN": "state", "build_gan": "state", "load_run": "state", "restore_checkpoint": "state",
+    "make_optimizer": "precision", "dtype_policy": "precision",
     "STEP_KEYS": "step", "make_train_step": "step", "make_train_function": "step", "xla_supported": "step",
     "assign_each": "step",
     "Callback": "callbacks",
     "Family": "family", "family_for": "family",
-    "DivergenceError": "ganlib.errors", "RunDirError": "ganlib.errors",
+    "DivergenceError": "ganlib.errors", "RunDirError": "ganlib.errors", "RunLockedError": "ganlib.errors",
+    "StorageError": "ganlib.errors",
     "check_images": "ganlib.data",
 }
 

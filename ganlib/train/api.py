@@ -15,7 +15,9 @@ directory of its own, which starts from a copy of the chief's latest checkpoint
 finished saving) and is deleted at the end, as TensorFlow's multi-worker guide
 recommends. All
 workers run every step together (each on its share of the global batch), so
-their weights stay identical.
+their weights stay identical. Each process locks only the directory it writes
+(:class:`ganlib.train.runs.RunLock`): the chief ``out_dir``, every other worker its
+temporary copy.
 """
 
 from __future__ import annotations
@@ -110,7 +112,9 @@ def train(
     Raises:
         RuntimeError: the workers of a multi-worker run resumed from different epochs (they
             do not see the same ``out_dir``).
-        The errors of :func:`ganlib.train.loop.train_loop`.
+        The errors of :func:`ganlib.train.loop.train_loop`: among them ``RunLockedError`` (another
+        process is training ``out_dir``), ``RunDirError`` (another run, or an unusable ``config.json``)
+        and ``StorageError`` (a write into ``out_dir`` failed; the message names the last good checkpoint).
     """
     callbacks = list(options.pop("callbacks", ()))
     if config.eval_every:

@@ -11,10 +11,16 @@ how an epoch's steps run, its own callbacks) comes from the run's
 :class:`ganlib.train.family.Family`. Everything else is a :class:`ganlib.train.callbacks.Callback`:
 the training GIF's frames (:class:`ganlib.train.frames.TrainingFrames`), TensorBoard, the
 evaluation of :func:`ganlib.train.train` every ``config.eval_every`` epochs, anything of a user's.
+
+The loop is the run directory's one writer: it holds the directory's lock
+(:class:`ganlib.train.runs.RunLock`) from before it reads ``config.json`` until it returns or
+raises, and turns a write that fails for lack of space or permission into a
+:class:`ganlib.errors.StorageError` that names the last good checkpoint.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import sys
@@ -31,8 +37,9 @@ from ganlib.train.callbacks import Callback
 from ganlib.train.distribute import config_for_strategy
 from ganlib.train.family import family_for
 from ganlib.train.frames import TrainingFrames
-from ganlib.train.runs import RunDir, prepare_run_dir, read_csv, write_csv
-from ganlib.train.state import GAN, build_gan
+from ganlib.train.runs import (RunDir, RunLock, prepare_run_dir, read_csv, remove_partial_checkpoints, storage_errors,
+                               write_csv)
+from ganlib.train.state import GAN, build_gan, restore_checkpoint
 from ganlib.train.step import make_train_function, xla_supported
 from ganlib.viz import make_gif, plot_losses, save_image_grid
 
@@ -56,8 +63,16 @@ def train_loop(
     """Train a GAN, writing sample grids, a GIF, loss curves, history and checkpoints to ``out_dir``.
 
     Running it again on the same ``out_dir`` with the same config resumes from
-    the last checkpoint (``config.epochs`` may be raised to train longer). The
-    run's outputs are described in :mod:`ganlib.train.runs`. An epoch is one pass of
+    the last checkpoint (``config.epochs`` may be raised to train longer); if that
+    checkpoint cannot be read (truncated, corrupt), from the one before it, with a
+    warning on stdout. The run's outputs are described in :mod:`ganlib.train.runs`.
+
+    One writer: the function holds ``out_dir``'s lock (:class:`ganlib.train.runs.RunLock`,
+    an OS advisory lock on ``out_dir/.lock`` recording this process's pid, host and start
+    time) for its whole call, and releases it when it returns, raises or is interrupted
+    (the kernel releases it if the process is killed). Reading the run meanwhile
+    (:func:`ganlib.train.state.load_run`, the CLI's ``sample``, ``gif``, ``evaluate``,
+    ``export``) takes no lock. An epoch is one pass of
     the critic over the data: ``N // (n_critic * batch_size)`` generator iterations,
     each taking ``n_critic`` real batches (see :func:`ganlib.train.step.make_train_step`).
 
@@ -91,8 +106,17 @@ def train_loop(
         ``images_per_second`` (real images through the critic per second), and what the callbacks added).
 
     Raises:
+        RunLockedError: another process is training ``out_dir`` (it holds the lock); the
+            message names it (pid, host, start time) and what to do. Nothing is written.
         RunDirError: ``out_dir`` holds another run (other settings, precision or replica
-            count) or is not writable.
+            count), is not writable, or holds a ``config.json`` that is truncated, corrupt or
+            of a newer run-directory schema than :data:`ganlib.train.runs.RUN_SCHEMA`.
+        StorageError: a write into ``out_dir`` (a checkpoint, a CSV, PNG or GIF, the directory
+            itself) failed for lack of space (ENOSPC; EFBIG, a file-size limit, likewise), a
+            read-only directory (EROFS, EACCES, EPERM) or a removed one (ENOENT), or no
+            checkpoint to resume from can be read. The message names what could not be
+            written, the last good checkpoint (or none) and how to resume; the folders a
+            failed checkpoint save leaves (``ckpt-N_temp``) are removed.
         ValueError: images of the wrong shape, dtype or range, fewer than one generator
             iteration's ``n_critic * batch_size`` images, a batch size not divisible by
             the number of replicas, labels the family refuses (missing, given to a family without labels,
@@ -103,7 +127,81 @@ def train_loop(
     config = config_for_strategy(config, strategy)
     family = family_for(config)
     family.check_options(steps_per_execution=steps_per_execution)
-    run = prepare_run_dir(out_dir, config, overwrite=overwrite)
+    with RunLock(out_dir) as lock:
+        run = prepare_run_dir(out_dir, config, overwrite=overwrite)
+        images, labels = _training_data(config, family, data_dir, images, labels)
+        frames = TrainingFrames.from_config(config)
+        callbacks = family.callbacks() + ([frames] if frames is not None else []) + list(callbacks)
+        gan = build_gan(config, strategy=strategy)
+        manager = tf.train.CheckpointManager(gan.checkpoint(), run.checkpoints, max_to_keep=max_to_keep)
+        last_good = restore_checkpoint(gan, manager.checkpoints)  # the newest readable one
+        with storage_errors(run, lambda: last_good):
+            remove_partial_checkpoints(run)  # what a process killed mid-save left
+            start = int(gan.epoch.numpy())
+            history = [r for r in read_csv(run.history) if r["epoch"] <= start]
+            steps_log = [r for r in read_csv(run.steps) if r["epoch"] <= start]
+            for stale in run.sample_grids():
+                if int(stale.stem.split("_")[1]) > start:
+                    stale.unlink()
+            if start:
+                print(f"Resuming {run.root} from epoch {start} ({last_good}).", flush=True)
+
+            per_iteration = config.n_critic * config.batch_size
+            steps_per_epoch = len(images) // per_iteration
+            epochs = gan.family.epoch_runner(gan, images, labels, steps_per_epoch,
+                                             lambda: step_runner(gan, jit_compile, steps_per_execution))
+            plan = gan.family.describe_run(gan, config.epochs * steps_per_epoch)
+            if plan:
+                print(plan, flush=True)
+            for callback in callbacks:
+                callback.on_train_begin(gan, run, start * steps_per_epoch, steps_per_epoch)
+            for epoch in range(start + 1, config.epochs + 1):
+                sums: dict[str, float] = {}
+                t0 = time.perf_counter()
+                with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
+                    for i, stats in enumerate(epochs.run_epoch(epoch), start=1):
+                        if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
+                            raise DivergenceError(
+                                f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
+                                f"g_loss={stats['g_loss']}. The last good checkpoint is "
+                                f"{last_good or 'none (no epoch had finished)'}; lower the learning "
+                                f"rates or change the preset, then resume or start over with --overwrite."
+                            )
+                        for k, v in stats.items():
+                            sums[k] = sums.get(k, 0.0) + v
+                        for callback in callbacks:
+                            callback.on_step_end(gan, (epoch - 1) * steps_per_epoch + i, stats)
+                        steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4),
+                                          "d_loss": stats["d_loss"], "g_loss": stats["g_loss"]})
+                        bar.update(1)
+                        if i % 10 == 0 or i == steps_per_epoch:
+                            bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",
+                                            refresh=False)
+                seconds = time.perf_counter() - t0
+                row: dict[str, float] = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()},
+                                         "seconds": round(seconds, 3),
+                                         "images_per_second": round(epochs.images_this_epoch / seconds, 1)}
+                gan.epoch.assign(epoch)
+                lock.check()  # the directory is still the one locked (not moved, deleted or recreated)
+                save_image_grid(gan.fixed_grid(), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
+                                + gan.title_suffix, cols=gan.grid_columns)
+                for callback in callbacks:
+                    row.update(callback.on_epoch_end(gan, row) or {})
+                history.append(row)
+                write_csv(run.steps, steps_log)
+                write_csv(run.history, history)
+                last_good = _save_checkpoint(manager, run, epoch)
+                _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
+
+            if history and start >= config.epochs:  # nothing trained now: refresh outputs a crash may have left stale
+                _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
+            for callback in callbacks:
+                callback.on_train_end(gan, history)
+    return history
+
+
+def _training_data(config: TrainConfig, family, data_dir, images, labels) -> tuple[np.ndarray, np.ndarray | None]:
+    """The training images and labels: ``config.dataset`` loaded, or ``images`` checked; at most ``train_size``."""
     if images is None:
         data = load_dataset(config.dataset, "train", data_dir=data_dir, limit=config.train_size)
         images, labels = data.images, family.dataset_labels(data.labels)
@@ -120,72 +218,26 @@ def train_loop(
             f"{config.n_critic} * {config.batch_size} = {per_iteration} images, received {len(images)}. "
             f"Use a smaller --batch-size or a larger --train-size."
         )
+    return images, labels
 
-    frames = TrainingFrames.from_config(config)
-    callbacks = family.callbacks() + ([frames] if frames is not None else []) + list(callbacks)
-    gan = build_gan(config, strategy=strategy)
-    manager = tf.train.CheckpointManager(gan.checkpoint(), run.checkpoints, max_to_keep=max_to_keep)
-    if manager.latest_checkpoint:
-        gan.checkpoint().restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    start = int(gan.epoch.numpy())
-    history = [r for r in read_csv(run.history) if r["epoch"] <= start]
-    steps_log = [r for r in read_csv(run.steps) if r["epoch"] <= start]
-    for stale in run.sample_grids():
-        if int(stale.stem.split("_")[1]) > start:
-            stale.unlink()
-    if start:
-        print(f"Resuming {run.root} from epoch {start} ({manager.latest_checkpoint}).", flush=True)
 
-    steps_per_epoch = len(images) // per_iteration
-    epochs = gan.family.epoch_runner(gan, images, labels, steps_per_epoch,
-                                     lambda: step_runner(gan, jit_compile, steps_per_execution))
-    plan = gan.family.describe_run(gan, config.epochs * steps_per_epoch)
-    if plan:
-        print(plan, flush=True)
-    for callback in callbacks:
-        callback.on_train_begin(gan, run, start * steps_per_epoch, steps_per_epoch)
-    for epoch in range(start + 1, config.epochs + 1):
-        sums: dict[str, float] = {}
-        t0 = time.perf_counter()
-        with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
-            for i, stats in enumerate(epochs.run_epoch(epoch), start=1):
-                if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
-                    raise DivergenceError(
-                        f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
-                        f"g_loss={stats['g_loss']}. The last good checkpoint is "
-                        f"{manager.latest_checkpoint or 'none (no epoch had finished)'}; lower the learning "
-                        f"rates or change the preset, then resume or start over with --overwrite."
-                    )
-                for k, v in stats.items():
-                    sums[k] = sums.get(k, 0.0) + v
-                for callback in callbacks:
-                    callback.on_step_end(gan, (epoch - 1) * steps_per_epoch + i, stats)
-                steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4),
-                                  "d_loss": stats["d_loss"], "g_loss": stats["g_loss"]})
-                bar.update(1)
-                if i % 10 == 0 or i == steps_per_epoch:
-                    bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",
-                                    refresh=False)
-        seconds = time.perf_counter() - t0
-        row: dict[str, float] = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()},
-                                 "seconds": round(seconds, 3),
-                                 "images_per_second": round(epochs.images_this_epoch / seconds, 1)}
-        gan.epoch.assign(epoch)
-        save_image_grid(gan.fixed_grid(), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
-                        + gan.title_suffix, cols=gan.grid_columns)
-        for callback in callbacks:
-            row.update(callback.on_epoch_end(gan, row) or {})
-        history.append(row)
-        write_csv(run.steps, steps_log)
-        write_csv(run.history, history)
-        manager.save(checkpoint_number=epoch)
-        _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
+# The errno of a failed checkpoint write, recognised in TensorFlow's message (it carries the OS's strerror).
+_CHECKPOINT_ERRNOS = tuple(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG, errno.EROFS,
+                                       errno.EACCES, errno.EPERM, errno.ENOENT, errno.EIO) if e is not None)
 
-    if history and start >= config.epochs:  # nothing trained now: refresh outputs a crash may have left stale
-        _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
-    for callback in callbacks:
-        callback.on_train_end(gan, history)
-    return history
+
+def _save_checkpoint(manager: tf.train.CheckpointManager, run: RunDir, epoch: int) -> str:
+    """``manager.save(checkpoint_number=epoch)``; a failure becomes an ``OSError`` naming the checkpoint, and what the
+    failed save left (``ckpt-N_temp/``, a partial ``ckpt-N``) is removed."""
+    try:
+        return manager.save(checkpoint_number=epoch)
+    except (tf.errors.OpError, OSError) as err:
+        remove_partial_checkpoints(run, epoch)
+        if isinstance(err, OSError):
+            raise
+        code = next((e for e in _CHECKPOINT_ERRNOS if os.strerror(e) in err.message), errno.EIO)
+        reason = os.strerror(code) if os.strerror(code) in err.message else err.message
+        raise OSError(code, reason, str(run.checkpoints / f"ckpt-{epoch}")) from err
 
 
 def _progress(total: int, desc: str, enabled: bool):

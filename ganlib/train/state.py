@@ -3,7 +3,8 @@
 :func:`build_gan` creates it from a :class:`ganlib.config.TrainConfig` (seeded,
 under a ``tf.distribute.Strategy``'s scope, in the config's precision);
 :meth:`GAN.checkpoint` lists everything that a resumed run continues from;
-:func:`load_run` rebuilds a run's state from its directory.
+:func:`load_run` rebuilds a run's state from its directory; :func:`restore_checkpoint` restores
+the newest checkpoint that can be read.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import keras
 import numpy as np
@@ -21,6 +22,7 @@ import tensorflow as tf
 from ganlib import losses as L
 from ganlib.config import TrainConfig
 from ganlib.data import latent_batch
+from ganlib.errors import StorageError
 from ganlib.penalties import critic_terms
 from ganlib.train.family import Family, component_types, family_for
 from ganlib.train.precision import dtype_policy
@@ -276,11 +278,60 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
         )
 
 
+def restore_checkpoint(gan: GAN, checkpoints: Sequence[str], *, strict: bool = True) -> str | None:
+    """Restore into ``gan`` the newest of ``checkpoints`` that can be read, falling back to older ones.
+
+    A checkpoint whose files are truncated or corrupt (TensorFlow fails to read them, with an ``OpError``
+    or, for a truncated ``.data`` file, an ``IndexError``) is skipped with a warning on stdout naming it,
+    its error and the checkpoint tried next.
+
+    Args:
+        gan: the state to restore into (built by :func:`build_gan` from the run's config).
+        checkpoints: checkpoint prefixes, oldest first (``CheckpointManager.checkpoints``).
+        strict: check that every object of ``gan`` was restored (to resume training); False: the
+            checkpoint may hold more than ``gan`` uses (sampling, evaluation).
+
+    Returns:
+        The prefix restored; None when ``checkpoints`` is empty.
+
+    Raises:
+        StorageError: none of ``checkpoints`` can be read; the message names each with its error.
+        AssertionError: ``strict`` and a checkpoint that does not match ``gan`` (another run's).
+    """
+    candidates = list(checkpoints)[::-1]
+    failures = []
+    for i, path in enumerate(candidates):
+        try:
+            status = gan.checkpoint().restore(path)
+        except Exception as err:  # noqa: BLE001 - whatever fails while reading a checkpoint's files makes it unusable
+            reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+            failures.append(f"{path} ({reason})")
+            if i + 1 < len(candidates):
+                print(f"Warning: the checkpoint {path} cannot be read ({reason}); it is truncated or corrupt. "
+                      f"Falling back to {candidates[i + 1]}.", flush=True)
+            continue
+        if strict:
+            status.assert_existing_objects_matched()
+        else:
+            status.expect_partial()
+        return path
+    if failures:
+        where = str(Path(candidates[0]).parent)
+        raise StorageError(
+            f"No checkpoint in {where} can be read: {'; '.join(failures)}. They are truncated or corrupt: restore "
+            f"them from a backup, or start the run over with 'train --overwrite'.", path=where)
+    return None
+
+
 def load_run(path: str | os.PathLike) -> tuple[GAN, RunDir]:
     """Rebuild a run's GAN from its ``config.json`` and restore a checkpoint into it (for sampling and evaluation).
 
+    It takes no lock: a run being trained can be read (the checkpoint manager records a
+    checkpoint only once its files are complete). A latest checkpoint that cannot be read is
+    skipped for the one before it, with a warning (see :func:`restore_checkpoint`).
+
     Args:
-        path: a run directory (its latest checkpoint is restored) or a checkpoint
+        path: a run directory (its latest readable checkpoint is restored) or a checkpoint
             prefix such as ``RUN_DIR/checkpoints/ckpt-3`` (with its ``ckpt-3.index`` file).
 
     Returns:
@@ -288,19 +339,24 @@ def load_run(path: str | os.PathLike) -> tuple[GAN, RunDir]:
         and its :class:`ganlib.train.runs.RunDir`.
 
     Raises:
-        RunDirError: not a ganlib run directory.
+        RunDirError: not a ganlib run directory, or its ``config.json`` is truncated, corrupt or of a
+            newer run-directory schema (see :func:`ganlib.train.runs.load_config`).
         FileNotFoundError: the run has no checkpoint yet.
+        StorageError: no checkpoint of the run (or not the one asked for) can be read.
         ValueError: ``path`` is neither a directory nor a checkpoint prefix.
     """
     path = Path(path)
     if path.is_dir():
         run = RunDir(path)
         config = load_config(run)
-        checkpoint = tf.train.latest_checkpoint(run.checkpoints)
-        if checkpoint is None:
+        state = tf.train.get_checkpoint_state(run.checkpoints)
+        checkpoints = list(state.all_model_checkpoint_paths) if state is not None else []
+        if state is not None and state.model_checkpoint_path not in checkpoints:
+            checkpoints.append(state.model_checkpoint_path)
+        if not checkpoints:
             raise FileNotFoundError(f"{run.root} has no checkpoint yet: expected files in {run.checkpoints}.")
     elif Path(f"{path}.index").is_file():
-        run, checkpoint = RunDir(path.parent.parent), str(path)
+        run, checkpoints = RunDir(path.parent.parent), [str(path)]
         config = load_config(run)
     else:
         raise ValueError(
@@ -309,9 +365,8 @@ def load_run(path: str | os.PathLike) -> tuple[GAN, RunDir]:
         )
     # Sampling and evaluation run on one device, whatever the strategy the run was trained under.
     gan = build_gan(TrainConfig(**{**config.to_dict(), "num_replicas": 1}))
-    gan.checkpoint().restore(checkpoint).expect_partial()
-    gan.restored_from = checkpoint
+    gan.restored_from = restore_checkpoint(gan, checkpoints, strict=False)
     return gan, run
 
 
-__all__ = ["GAN", "build_gan", "load_run"]
+__all__ = ["GAN", "build_gan", "load_run", "restore_checkpoint"]

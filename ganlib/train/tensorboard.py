@@ -37,7 +37,7 @@ from typing import Callable
 import tensorflow as tf
 
 from ganlib.train.callbacks import Callback
-from ganlib.train.runs import RunDir
+from ganlib.train.runs import RunDir, atomic_write
 from ganlib.train.state import GAN
 
 DEFAULT_DIR = "tensorboard"
@@ -128,6 +128,7 @@ def drop_events_after(log_dir: str | os.PathLike, step: int) -> int:
 
     Raises:
         ValueError: ``step`` < 0.
+        OSError: an event file cannot be rewritten (naming it; no temporary file is left).
     """
     if step < 0:
         raise ValueError(f"step must be >= 0. Received: step={step}")
@@ -143,9 +144,8 @@ def drop_events_after(log_dir: str | os.PathLike, step: int) -> int:
         if step == 0:
             path.unlink()
             continue
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(b"".join(kept))
-        os.replace(tmp, path)
+        data = b"".join(kept)
+        atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
     return removed
 
 
