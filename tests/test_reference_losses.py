@@ -13,12 +13,12 @@ which depends on every earlier update, is.
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmarks.common import cpu_model
 from ganlib.config import get_config
 from ganlib.data import load_dataset
 from ganlib.train import train
@@ -27,22 +27,12 @@ from ganlib.train.runs import RunDir, read_csv
 REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_losses.json").read_text())
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def _reference() -> tuple[dict, bool]:
     """The stored reference of this machine if there is one (and True), else the first one (and False)."""
     import tensorflow as tf
 
     for ref in REFERENCE["references"]:
-        if ref["machine"] == _cpu_model() and ref["tensorflow"] == tf.__version__:
+        if ref["machine"] == cpu_model() and ref["tensorflow"] == tf.__version__:
             return ref, True
     return REFERENCE["references"][0], False
 

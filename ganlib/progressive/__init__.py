@@ -96,8 +96,7 @@ P.Growth``), each module loaded on first use.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ganlib._lazy import lazy_exports
 
 _EXPORTS = {
     "ADAM": "paper", "DRIFT_WEIGHT": "paper", "FULL_RESOLUTION": "paper", "GP_WEIGHT": "paper", "INPUT_DOWNSAMPLING": "paper", "LEAKY_SLOPE": "paper", "MBSTD_EPSILON": "paper", "MBSTD_GROUP_SIZE": "paper", "NUM_STAGES": "paper", "N_CRITIC": "paper", "PIXEL_NORM_EPSILON": "paper", "RESOLUTIONS": "paper",
@@ -109,17 +108,6 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = _EXPORTS[name]
-        value = getattr(importlib.import_module(module if "." in module else f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_EXPORTS))
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = sorted(_EXPORTS)

@@ -17,8 +17,7 @@ make_train_step, build_gan, load_run``); each is loaded on first use, so that
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ganlib._lazy import lazy_exports
 
 _EXPORTS = {
     "train": "api", "EpochEvaluator": "api",
@@ -35,17 +34,6 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = _EXPORTS[name]
-        value = getattr(importlib.import_module(module if "." in module else f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_EXPORTS))
-
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = sorted(_EXPORTS)
