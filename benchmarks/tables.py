@@ -192,7 +192,7 @@ def stabilisers_long(results: Path) -> str:
 RELATIVISTIC_LABELS = {
     ("dcgan", "raw"): "`dcgan` (baseline)",
     ("rpgan-r1r2-g1", "raw"): "RpGAN + R1 + R2, gamma 1, no batch norm in D",
-    ("rpgan-r1r2-g10", "raw"): "RpGAN + R1 + R2, gamma 10, no batch norm in D",
+    ("rpgan-r1r2-g0.1", "raw"): "RpGAN + R1 + R2, gamma 0.1, no batch norm in D",
     ("rpgan-r1r2-g1-lazy4", "raw"): "RpGAN + R1 + R2, gamma 1, every 4th critic update",
 }
 

@@ -172,8 +172,9 @@ class TrainConfig:
                              type=_NON_NEGATIVE_NUMBER)
     r2_gamma: float = _field(0.0, "R2 penalty weight gamma >= 0: the same on generated images (Mescheder et al. "
                              "2018, eq. 10; 0: none); needs d_batch_norm off", "--r2-gamma", type=_NON_NEGATIVE_NUMBER)
-    reg_interval: int = _field(1, "lazy regularisation: apply R1 and R2 on every k-th critic update only, their "
-                               "weight multiplied by k (Karras et al. 2020, section 3.1: k = 16); 1: every update",
+    reg_interval: int = _field(1, "lazy regularisation: apply R1 and R2 on every k-th step only, as a separate critic "
+                               "update with their weight multiplied by k (Karras et al. 2020, section 3.1: k = 16; "
+                               "one replica only); 1: in every critic update",
                                "--reg-interval", type=_POSITIVE_INT)
     g_filters: int = _field(64, "width of the generator: channels of its last hidden layer, >= 1", "--g-filters",
                             type=_POSITIVE_INT)

@@ -38,11 +38,12 @@ class CriticTerm:
         name: the key of its value in the step's statistics (a CSV column name).
         weight: its weight, > 0.
         fn: ``fn(critic, real, fake, real_logits, fake_logits, rng) -> scalar`` (see the module docstring).
-        every: lazy regularisation, >= 1: the term is computed on every ``every``-th critic update
-            only (those where the critic's optimizer has made a multiple of ``every`` updates) and
-            then weighted by ``weight * every``, so that its average weight stays ``weight``
-            (Karras et al. 2020, section 3.1). Its statistic is the term's value on the updates that
-            compute it and 0 on the others.
+        every: lazy regularisation, >= 1: with ``every`` > 1 the term is computed on every
+            ``every``-th step only (those where the generator's optimizer has made a multiple of
+            ``every`` updates), as a separate critic update of ``weight * every * term``, so that its
+            average weight stays ``weight`` (Karras et al. 2020, section 3.1). Its statistic is the
+            term's value on the steps that compute it and 0 on the others. A lazy term's function is
+            called with ``real_logits = fake_logits = None``: it must compute what it needs itself.
     """
 
     name: str

@@ -67,10 +67,41 @@ def test_critic_terms_follow_the_config():
         P.CriticTerm("r1", 1.0, lambda *a: 0.0, every=0)
 
 
-def test_relativistic_step_with_lazy_r1_and_r2_in_closed_form():
-    """RpGAN + R1 + R2 every 2nd critic update: two alternating steps of SGD, written out in NumPy."""
-    dim, batch, lr_d, lr_g, gamma1, gamma2, every = 3, 4, 0.1, 0.05, 2.0, 0.5, 2
+def test_relativistic_step_with_r1_and_r2_in_closed_form():
+    """RpGAN + R1 + R2 in every critic update: two alternating steps of SGD, written out in NumPy."""
+    dim, batch, lr_d, lr_g, gamma1, gamma2 = 3, 4, 0.1, 0.05, 2.0, 0.5
     rng = np.random.default_rng(2)
+    w, b = rng.normal(size=dim).astype(np.float32), rng.normal(size=dim).astype(np.float32)
+    g, d = _linear_wgan(dim, w, b)
+    step = make_train_step(g, d, keras.optimizers.SGD(lr_g), keras.optimizers.SGD(lr_d),
+                           discriminator_loss=L.relativistic_discriminator_loss,
+                           generator_loss=L.relativistic_generator_loss, latent_dim=dim,
+                           critic_terms=(P.r1_term(gamma1), P.r2_term(gamma2)))
+    w, b = w.astype(np.float64), b.astype(np.float64)
+    for _ in range(2):
+        real = rng.normal(2.0, 1.0, (batch, dim)).astype(np.float32)
+        z = rng.normal(0.0, 1.0, (batch, 2, dim)).astype(np.float32)
+        stats = step(tf.constant(real), tf.constant(z))
+        # Critic: L_D = mean softplus(w . (fake - real)) + gamma1/2 ||w||^2 + gamma2/2 ||w||^2 (R1 = R2 = ||w||^2).
+        diff = z[:, 0] + b - real  # fake_j - real_j, paired
+        grad_w = (_sigmoid(diff @ w)[:, None] * diff).mean(axis=0) + (gamma1 + gamma2) * w
+        np.testing.assert_allclose([float(stats["r1"]), float(stats["r2"])], [w @ w, w @ w], rtol=1e-5)
+        np.testing.assert_allclose(float(stats["d_loss"]), _softplus(diff @ w).mean(), rtol=1e-5)
+        w = w - lr_d * grad_w
+        # Generator, against the newest critic and its scores of the same real batch:
+        # L_G = mean softplus(w . (real - fake)), d/db = -mean sigmoid(w . (real - fake)) * w.
+        u = (real - (z[:, 1] + b)) @ w
+        np.testing.assert_allclose(float(stats["g_loss"]), _softplus(u).mean(), rtol=1e-5)
+        b = b + lr_g * _sigmoid(u).mean() * w
+        np.testing.assert_allclose(d.get_weights()[0][:, 0], w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(g.get_weights()[0], b, rtol=1e-5, atol=1e-6)
+
+
+def test_lazy_r1_and_r2_are_separate_critic_updates_every_k_steps_in_closed_form():
+    """reg_interval 2: on steps 0, 2, ... (generator updates made) R1, then R2, each its own SGD update of
+    gamma/2 * k * ||w||^2 after the step's critic update; on the other steps none, and their statistics are 0."""
+    dim, batch, lr_d, lr_g, gamma1, gamma2, every = 3, 4, 0.1, 0.05, 2.0, 0.5, 2
+    rng = np.random.default_rng(4)
     w, b = rng.normal(size=dim).astype(np.float32), rng.normal(size=dim).astype(np.float32)
     g, d = _linear_wgan(dim, w, b)
     step = make_train_step(g, d, keras.optimizers.SGD(lr_g), keras.optimizers.SGD(lr_d),
@@ -78,24 +109,21 @@ def test_relativistic_step_with_lazy_r1_and_r2_in_closed_form():
                            generator_loss=L.relativistic_generator_loss, latent_dim=dim,
                            critic_terms=(P.r1_term(gamma1, every), P.r2_term(gamma2, every)))
     w, b = w.astype(np.float64), b.astype(np.float64)
-    for call in range(2):
+    for call in range(3):
         real = rng.normal(2.0, 1.0, (batch, dim)).astype(np.float32)
         z = rng.normal(0.0, 1.0, (batch, 2, dim)).astype(np.float32)
         stats = step(tf.constant(real), tf.constant(z))
-        due = call % every == 0  # d_optimizer.iterations is 0, then 1
-        # Critic: L_D = mean softplus(w . (fake - real)); R1 = R2 = ||w||^2, weighted by gamma / 2 * every when due.
-        diff = z[:, 0] + b - real  # fake_j - real_j, paired
-        grad_w = (_sigmoid(diff @ w)[:, None] * diff).mean(axis=0)
-        if due:
-            grad_w = grad_w + (gamma1 + gamma2) * every * w
-        np.testing.assert_allclose(float(stats["r1"]), float(w @ w) if due else 0.0, rtol=1e-5)
-        np.testing.assert_allclose(float(stats["r2"]), float(w @ w) if due else 0.0, rtol=1e-5)
-        np.testing.assert_allclose(float(stats["d_loss"]), _softplus(diff @ w).mean(), rtol=1e-5)
-        w = w - lr_d * grad_w
-        # Generator, against the newest critic and its scores of the same real batch:
-        # L_G = mean softplus(w . (real - fake)), d/db = -mean sigmoid(w . (real - fake)) * w.
-        u = (real - (z[:, 1] + b)) @ w
-        np.testing.assert_allclose(float(stats["g_loss"]), _softplus(u).mean(), rtol=1e-5)
+        diff = z[:, 0] + b - real
+        w = w - lr_d * (_sigmoid(diff @ w)[:, None] * diff).mean(axis=0)  # the loss alone
+        if call % every == 0:
+            r1 = w @ w
+            w = w - lr_d * gamma1 * every * w  # d/dw of gamma1/2 * every * ||w||^2
+            r2 = w @ w
+            w = w - lr_d * gamma2 * every * w
+        else:
+            r1 = r2 = 0.0
+        np.testing.assert_allclose([float(stats["r1"]), float(stats["r2"])], [r1, r2], rtol=1e-5, atol=1e-7)
+        u = (real - (z[:, 1] + b)) @ w  # the generator sees the critic after its regularisation
         b = b + lr_g * _sigmoid(u).mean() * w
         np.testing.assert_allclose(d.get_weights()[0][:, 0], w, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(g.get_weights()[0], b, rtol=1e-5, atol=1e-6)
@@ -115,6 +143,6 @@ def test_the_loop_trains_the_relativistic_recipe_and_reports_its_terms(tmp_path)
             steps.append(stats)
 
     history = train_loop(config, tmp_path / "run", images=images, progress=False, callbacks=[Record()])
-    assert [s["r1"] > 0 for s in steps] == [s["r2"] > 0 for s in steps] == [True, False, True, False]  # lazy
+    assert [s["r1"] > 0 for s in steps] == [s["r2"] > 0 for s in steps] == [True, False, True, False]  # lazy: 0, 2
     assert np.isfinite(history[-1]["g_loss"])
     np.testing.assert_allclose(history[-1]["r1"], np.mean([s["r1"] for s in steps]), rtol=1e-5)

@@ -56,7 +56,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     # The relativistic pairing loss with zero-centred R1 and R2 and no normalisation in the discriminator
     # (Huang et al. 2025, R3GAN, https://arxiv.org/abs/2501.05441, section 2), on the DCGAN networks.
     "rpgan-r1r2-g1": ("dcgan", dict(RPGAN, r1_gamma=1.0, r2_gamma=1.0)),
-    "rpgan-r1r2-g10": ("dcgan", dict(RPGAN, r1_gamma=10.0, r2_gamma=10.0)),
+    "rpgan-r1r2-g0.1": ("dcgan", dict(RPGAN, r1_gamma=0.1, r2_gamma=0.1)),
     "rpgan-r1r2-g1-lazy4": ("dcgan", dict(RPGAN, r1_gamma=1.0, r2_gamma=1.0, reg_interval=4)),
 }
 #: Variants whose iteration costs the same as another's (the change is a constant in the loss).

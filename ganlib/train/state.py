@@ -118,7 +118,9 @@ class GAN:
         rule, the weight clipping and the critic terms (:func:`ganlib.penalties.critic_terms`); the
         components' updates (the EMA's) run after every generator update. The family wraps the
         step (:meth:`ganlib.train.family.Family.wrap_step`) and decides whether it may be compiled
-        with XLA (:meth:`~ganlib.train.family.Family.supports_xla`).
+        with XLA (:meth:`~ganlib.train.family.Family.supports_xla`); a lazy critic term
+        (``reg_interval`` > 1) is never compiled with XLA, which makes its conditional update slower
+        than computing the term at every step.
 
         Returns:
             ``step(real, z=None, labels=None)``, where ``real`` is ``[n_critic * batch_size, 28, 28, 1]``
@@ -127,6 +129,7 @@ class GAN:
         """
         c = self.config
         discriminator_loss, generator_loss = L.for_config(c)
+        terms = critic_terms(c)
         step = make_train_step(
             self.generator,
             self.discriminator,
@@ -138,7 +141,7 @@ class GAN:
             n_critic=c.n_critic,
             simultaneous=c.simultaneous_update,
             clip_value=c.clip_value,
-            critic_terms=critic_terms(c),
+            critic_terms=terms,
             noise=self.noise,
             after_generator_update=[comp.update for comp in self.components if hasattr(comp, "update")],
         )
@@ -146,7 +149,10 @@ class GAN:
         # function it is given to run it on each replica, and a tf.function nested inside could not reach the
         # cross-replica updates (merge_call) of weight clipping and of the EMA.
         wrapped = self.family.wrap_step(self, step.python_function)
-        return tf.function(wrapped, jit_compile=jit_compile and self.family.supports_xla())
+        # XLA makes a lazy term's conditional critic update several times slower than the whole step without
+        # it (benchmarks/results/lazy_xla.jsonl, docs/decisions/014-relativistic-r1-r2.md).
+        lazy = any(term.every > 1 for term in terms)
+        return tf.function(wrapped, jit_compile=jit_compile and self.family.supports_xla() and not lazy)
 
     def generate(
         self, z: np.ndarray | tf.Tensor, labels: np.ndarray | tf.Tensor | None = None, batch_size: int = 500, *,

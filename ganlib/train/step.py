@@ -74,9 +74,12 @@ def make_train_step(
     The critic's regularisers are data: each :class:`ganlib.penalties.CriticTerm` of
     ``critic_terms`` (``gp_weight`` > 0 adds the gradient penalty,
     :func:`ganlib.penalties.gradient_penalty_term`, before them) is added to the critic's
-    loss with its weight and reported under its name; a lazy term (``every`` > 1) only on
-    the critic updates where ``d_optimizer.iterations`` is a multiple of ``every``, weighted by
-    ``weight * every``.
+    loss with its weight and reported under its name. A lazy term (``every`` > 1; Karras et al.
+    2020, section 3.1) is its own critic update instead, minimising ``weight * every * term`` after the
+    step's (last) critic update, on every step where ``g_optimizer.iterations`` is a multiple of
+    ``every``; its statistic is 0 on the other steps. Departure from StyleGAN2's code: Adam's learning
+    rate and betas are not rescaled for the extra updates. A lazy term needs one replica (its
+    conditional update cannot synchronise replicas).
 
     A relativistic generator loss (:func:`ganlib.losses.pairs_with_real`) is called as
     ``L_G(D(G(z)), D(x))``: in the simultaneous update with the pass's real scores, in the
@@ -173,6 +176,13 @@ def make_train_step(
     if len(set(names)) != len(names) or set(names) & set(STEP_KEYS):
         raise ValueError(f"Expected critic terms with distinct names, none of {', '.join(STEP_KEYS)}. "
                          f"Received: {names}")
+    if any(t.every > 1 for t in terms) and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        raise ValueError(
+            "Lazy regularisation (a critic term with every > 1, reg_interval > 1) runs on one replica only: its "
+            "conditional critic update cannot synchronise replicas. Received: "
+            f"{tf.distribute.get_strategy().num_replicas_in_sync} replicas, terms "
+            f"{[(t.name, t.every) for t in terms if t.every > 1]}"
+        )
     nets = _Networks(generator, discriminator, g_optimizer, d_optimizer, discriminator_loss, generator_loss,
                      latent_dim, terms, clip_value, tuple(after_generator_update),
                      noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1))))
@@ -213,22 +223,42 @@ class _Networks:
         return self.rng.normal([batch, self.latent_dim]) if z is None else z[:, i]
 
     def critic_objective(self, real, fake, y, real_logits, fake_logits):
-        """``(d_loss, {term: value}, d_loss + sum weight * value)``; a lazy term only on its updates."""
+        """``(d_loss, {term: value}, d_loss + sum weight * value)`` over the terms applied at every update."""
         d_loss = self.discriminator_loss(real_logits, fake_logits)
         values, total = {}, d_loss
         for term in self.terms:
-            def value(term=term):
-                return tf.cast(term.fn(lambda x: self.D(x, y), real, fake, real_logits, fake_logits, self.rng),
-                               tf.float32)
-
             if term.every == 1:
-                values[term.name] = value()
+                values[term.name] = tf.cast(
+                    term.fn(lambda x: self.D(x, y), real, fake, real_logits, fake_logits, self.rng), tf.float32)
                 total = total + term.weight * values[term.name]
-            else:
-                due = tf.equal(self.d_optimizer.iterations % term.every, 0)
-                values[term.name] = tf.cond(due, value, lambda: tf.constant(0.0))
-                total = total + (term.weight * term.every) * values[term.name]
         return d_loss, values, total
+
+    def lazy_regularisation(self, real, fake, y):
+        """The lazy terms (``every`` > 1), each its own critic update when due; ``{term: value or 0}``.
+
+        Due when the generator's optimizer has made a multiple of ``every`` updates (one per step, and
+        checkpointed, so a resumed run keeps the rhythm). The update minimises ``weight * every * value``
+        alone, at the weights the step's critic update left, as StyleGAN2's separate regularisation pass.
+        """
+        values = {}
+        for term in self.terms:
+            if term.every == 1:
+                continue
+
+            def regularise(term=term):
+                variables = self.discriminator.trainable_variables
+                with tf.GradientTape() as tape:
+                    value = tf.cast(term.fn(lambda x: self.D(x, y), real, fake, None, None, self.rng), tf.float32)
+                    scaled = self.scaled(self.d_optimizer, (term.weight * term.every) * value)
+                # A penalty on input gradients does not depend on every weight (not on the last layer's bias)
+                pairs = [(g, v) for g, v in zip(tape.gradient(scaled, variables), variables) if g is not None]
+                self.d_optimizer.apply_gradients(pairs)
+                self.clip()
+                return value
+
+            due = tf.equal(self.g_optimizer.iterations % term.every, 0)
+            values[term.name] = tf.cond(due, regularise, lambda: tf.constant(0.0))
+        return values
 
     def generator_objective(self, fake_logits, real_logits_fn):
         """The generator's loss; a relativistic one also gets real scores (``real_logits_fn()``)."""
@@ -282,6 +312,7 @@ def _simultaneous_update(n: _Networks):
             scaled_total, scaled_g_loss = n.scaled(n.d_optimizer, total), n.scaled(n.g_optimizer, g_loss)
         g_grads = g_tape.gradient(scaled_g_loss, n.generator.trainable_variables)
         n.apply_critic(d_tape, scaled_total)
+        values.update(n.lazy_regularisation(real, fake, y))
         n.apply_generator(g_grads)
         return n.stats(d_loss, g_loss, values, real_logits, fake_logits)
 
@@ -301,6 +332,7 @@ def _alternating_update(n: _Networks, n_critic: int):
                 d_loss, values, total = n.critic_objective(real_i, fake, y, real_logits, fake_logits)
                 scaled_total = n.scaled(n.d_optimizer, total)
             n.apply_critic(d_tape, scaled_total)
+        values.update(n.lazy_regularisation(real_i, fake, y))  # on the last critic update's batch
 
         with tf.GradientTape() as g_tape:  # a fresh forward pass through the newest critic
             # (a relativistic loss also scores the last real batch with it)
