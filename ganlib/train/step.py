@@ -179,7 +179,7 @@ def make_train_step(
     if any(t.every > 1 for t in terms) and tf.distribute.get_strategy().num_replicas_in_sync > 1:
         raise ValueError(
             "Lazy regularisation (a critic term with every > 1, reg_interval > 1) runs on one replica only: its "
-            "conditional critic update cannot synchronise replicas. Received: "
+            "critic update, taken on some steps only, cannot synchronise replicas. Received: "
             f"{tf.distribute.get_strategy().num_replicas_in_sync} replicas, terms "
             f"{[(t.name, t.every) for t in terms if t.every > 1]}"
         )
