@@ -142,6 +142,15 @@ def _report() -> dict:
         report["odd_batch_error"] = None
     except ValueError as err:
         report["odd_batch_error"] = str(err)
+    # Lazy regularisation's critic update, taken on some steps only, cannot synchronise replicas: refused.
+    lazy = build_gan(get_config("dcgan", latent_dim=LATENT, g_filters=4, d_filters=4, d_batch_norm=False,
+                                r1_gamma=1.0, reg_interval=4), strategy=two)
+    try:
+        with two.scope():
+            lazy.train_step()
+        report["lazy_error"] = None
+    except ValueError as err:
+        report["lazy_error"] = str(err)
     return report
 
 
@@ -218,6 +227,11 @@ def test_loop_logs_every_step_with_k_steps_per_call(tmp_path, tiny_config, tiny_
                     jit_compile=True)
     assert [int(r["epoch"]) for r in history] == [1, 2]
     assert len(read_csv(RunDir(tmp_path / "run").steps)) == 2 * 3
+
+
+def test_lazy_regularisation_is_refused_on_two_replicas(report):
+    assert report["lazy_error"] is not None and "one replica only" in report["lazy_error"]
+    assert "Received: 2 replicas, terms [('r1', 4)]" in report["lazy_error"]
 
 
 if __name__ == "__main__":
