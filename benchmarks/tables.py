@@ -193,7 +193,7 @@ RELATIVISTIC_LABELS = {
     ("dcgan", "raw"): "`dcgan` (baseline)",
     ("rpgan-r1r2-g1", "raw"): "RpGAN + R1 + R2, gamma 1, no batch norm in D",
     ("rpgan-r1r2-g0.1", "raw"): "RpGAN + R1 + R2, gamma 0.1, no batch norm in D",
-    ("rpgan-r1r2-g1-lazy4", "raw"): "RpGAN + R1 + R2, gamma 1, every 4th critic update",
+    ("rpgan-r1r2-g1-lazy4", "raw"): "RpGAN + R1 + R2, gamma 1, every 4th step (lazy)",
 }
 
 
@@ -355,6 +355,11 @@ TABLES: dict[str, Callable[[Path], str]] = {
     "stabilisers_150": stabilisers_150,
     "stabilisers_long": stabilisers_long,
     "relativistic_screen": relativistic_screen,
+    "lazy_xla": generic("lazy_xla", [
+        ("variant", "variant"), ("XLA", lambda r: "on" if r["xla"] else "off"), ("ms per step", "ms_per_step"),
+        ("batch", "batch"), ("timed steps x rounds", lambda r: f"{r['steps']} x {r['repeats']}"),
+        ("load before, after", lambda r: f"{r['load_before'][0]}, {r['load_after'][0]}"),
+        ("machine", lambda r: "{cpu}, {cores} cores, TensorFlow {tensorflow}, {date}".format(**r["machine"]))]),
     "pggan_seeds": pggan_seeds,
     "pggan_vs_dcgan": pggan_vs_dcgan,
     "readme_results": readme_results,

@@ -165,7 +165,8 @@ def _add_train(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_config_arguments(t.add_argument_group("run settings (TrainConfig fields; defaults are the preset's)"))
     t.add_argument("--fps", type=_positive_float, default=8.0, help="frames per second of the training GIF")
     t.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
-                   help="compile the train step with XLA (about 1.4x faster on a CPU; default: on)")
+                   help="compile the train step with XLA (faster on some CPUs, slower on others: measured in "
+                   "docs/decisions/006-xla-and-precision.md and 014; default: on)")
     t.add_argument("--steps-per-execution", type=_positive_int, default=1,
                    help="train steps per tf.function call (fewer trips through Python; see benchmarks/README.md)")
     t.add_argument("--strategy", choices=["default", "mirrored", "tpu", "multi_worker"], default="default",
