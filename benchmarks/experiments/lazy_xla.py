@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-from benchmarks.common import append_rows, load_average, parent_parser, results_path
+from benchmarks.common import append_rows, load_average, parent_parser
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -37,8 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-
-    import tensorflow as tf
 
     from ganlib import losses as L
     from ganlib.config import get_config
