@@ -78,7 +78,7 @@ def test_interpolate_command(tmp_path, capsys):
     walk = iio.imread(plain.root / "walk.gif", index=None)
     assert walk.shape[0] == 2 * 3 and walk.shape[2] == 2 * (2 * 30 + 2)  # 2x2 walks, frames scaled 2x
     for argv, message in [(["--morph"], "A class morph needs a conditional GAN"),
-                          (["--out", str(tmp_path / "walk.png")], "Expected a .gif or .mp4 file name")]:
+                          (["--out", str(tmp_path / "walk.png")], "--out must name a .gif or .mp4 file")]:
         with pytest.raises(SystemExit) as exit_info:
             main(["interpolate", str(plain.root), "--frames", "2", *argv])
         assert exit_info.value.code == 2 and message in capsys.readouterr().err
