@@ -349,7 +349,8 @@ def check_output(path: Path | None, flag: str, suffixes: Sequence[str] = (), *, 
 
 
 def _check_train(args: argparse.Namespace) -> None:
-    config = train_config(args)  # an invalid combination of settings is refused before TensorFlow is imported
+    # An invalid combination of settings is refused before TensorFlow is imported; _train uses the config made here.
+    config = args.config = train_config(args)
     check_output(args.out, "--out", directory=True)
     from ganlib.train.runs import precheck_run_dir
 
@@ -468,7 +469,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    config = train_config(args)
+    config = args.config if getattr(args, "config", None) is not None else train_config(args)
     out = _train_out(args, config)
 
     import tensorflow as tf

@@ -67,17 +67,21 @@ def test_critic_terms_follow_the_config():
         P.CriticTerm("r1", 1.0, lambda *a: 0.0, every=0)
 
 
-def test_relativistic_step_with_r1_and_r2_in_closed_form():
-    """RpGAN + R1 + R2 in every critic update: two alternating steps of SGD, written out in NumPy."""
-    dim, batch, lr_d, lr_g, gamma1, gamma2 = 3, 4, 0.1, 0.05, 2.0, 0.5
-    rng = np.random.default_rng(2)
+def _linear_rpgan(seed: int, terms, lr_d: float, lr_g: float, dim: int = 3):
+    """The linear pair with the relativistic losses, plain SGD and ``terms``: (step, w, b, rng), w and b float64."""
+    rng = np.random.default_rng(seed)
     w, b = rng.normal(size=dim).astype(np.float32), rng.normal(size=dim).astype(np.float32)
     g, d = _linear_wgan(dim, w, b)
     step = make_train_step(g, d, keras.optimizers.SGD(lr_g), keras.optimizers.SGD(lr_d),
                            discriminator_loss=L.relativistic_discriminator_loss,
-                           generator_loss=L.relativistic_generator_loss, latent_dim=dim,
-                           critic_terms=(P.r1_term(gamma1), P.r2_term(gamma2)))
-    w, b = w.astype(np.float64), b.astype(np.float64)
+                           generator_loss=L.relativistic_generator_loss, latent_dim=dim, critic_terms=terms)
+    return g, d, step, w.astype(np.float64), b.astype(np.float64), rng
+
+
+def test_relativistic_step_with_r1_and_r2_in_closed_form():
+    """RpGAN + R1 + R2 in every critic update: two alternating steps of SGD, written out in NumPy."""
+    dim, batch, lr_d, lr_g, gamma1, gamma2 = 3, 4, 0.1, 0.05, 2.0, 0.5
+    g, d, step, w, b, rng = _linear_rpgan(2, (P.r1_term(gamma1), P.r2_term(gamma2)), lr_d, lr_g, dim)
     for _ in range(2):
         real = rng.normal(2.0, 1.0, (batch, dim)).astype(np.float32)
         z = rng.normal(0.0, 1.0, (batch, 2, dim)).astype(np.float32)
@@ -101,14 +105,7 @@ def test_lazy_r1_and_r2_are_separate_critic_updates_every_k_steps_in_closed_form
     """reg_interval 2: on steps 0, 2, ... (generator updates made) R1, then R2, each its own SGD update of
     gamma/2 * k * ||w||^2 after the step's critic update; on the other steps none, and their statistics are 0."""
     dim, batch, lr_d, lr_g, gamma1, gamma2, every = 3, 4, 0.1, 0.05, 2.0, 0.5, 2
-    rng = np.random.default_rng(4)
-    w, b = rng.normal(size=dim).astype(np.float32), rng.normal(size=dim).astype(np.float32)
-    g, d = _linear_wgan(dim, w, b)
-    step = make_train_step(g, d, keras.optimizers.SGD(lr_g), keras.optimizers.SGD(lr_d),
-                           discriminator_loss=L.relativistic_discriminator_loss,
-                           generator_loss=L.relativistic_generator_loss, latent_dim=dim,
-                           critic_terms=(P.r1_term(gamma1, every), P.r2_term(gamma2, every)))
-    w, b = w.astype(np.float64), b.astype(np.float64)
+    g, d, step, w, b, rng = _linear_rpgan(4, (P.r1_term(gamma1, every), P.r2_term(gamma2, every)), lr_d, lr_g, dim)
     for call in range(3):
         real = rng.normal(2.0, 1.0, (batch, dim)).astype(np.float32)
         z = rng.normal(0.0, 1.0, (batch, 2, dim)).astype(np.float32)
