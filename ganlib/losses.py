@@ -15,7 +15,8 @@ have finite gradients) for logits of any magnitude.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+import math
+from typing import Any, Callable, NamedTuple
 
 import tensorflow as tf
 
@@ -378,6 +379,42 @@ def relativistic_generator_loss(fake_logits: tf.Tensor, real_logits: tf.Tensor) 
 relativistic_generator_loss.pairs_with_real = True
 
 
+class Readout(NamedTuple):
+    """How a discriminator loss's outputs read as a real/fake classifier (the step's health signals).
+
+    Attributes:
+        threshold: outputs above it classify an image as real: 0 for a sigmoid's logit
+            (``sigmoid(0) = 1/2``) and for the hinge loss (the midpoint of its margins -1 and 1),
+            1/2 for the least-squares loss (the midpoint of its targets a = 0 and b = 1).
+        certain: how far below ``threshold`` a generated image's output is rejected with
+            certainty, or None where no such level exists: ``ln 99`` for a logit (``D(G(z)) < 0.01``,
+            where the minimax generator loss's gradient ``-sigmoid(l)`` has vanished; Goodfellow et al.
+            2014, section 3: "D can reject samples with high confidence ... log(1 - D(G(z))) saturates"),
+            1 for the hinge loss (beyond the margin, ``D(G(z)) < -1``, the fake's hinge term is 0 and gives
+            the discriminator no gradient).
+    """
+
+    threshold: float
+    certain: float | None
+
+
+minimax_discriminator_loss.readout = Readout(0.0, math.log(99.0))
+least_squares_discriminator_loss.readout = Readout(0.5, None)
+hinge_discriminator_loss.readout = Readout(0.0, 1.0)
+
+
+def readout(discriminator_loss: Callable[..., tf.Tensor]) -> Readout | None:
+    """The :class:`Readout` of a discriminator loss, or None for a critic (Wasserstein, relativistic).
+
+    A critic's scores have no fixed decision level (only their difference on real and generated
+    images is meaningful), so its health signal is the score gap instead. ``functools.partial``
+    wrappers (label smoothing) and :func:`with_drift` are seen through.
+    """
+    while isinstance(discriminator_loss, functools.partial):
+        discriminator_loss = discriminator_loss.func
+    return getattr(discriminator_loss, "readout", None)
+
+
 def pairs_with_real(generator_loss: Callable[..., tf.Tensor]) -> bool:
     """Whether a generator loss is called as ``loss(fake_logits, real_logits)`` (a relativistic one).
 
@@ -608,4 +645,5 @@ def with_drift(discriminator_loss: DiscriminatorLoss, drift_weight: float) -> Di
         return discriminator_loss(real_logits, fake_logits) + drift_weight * drift_penalty(real_logits)
 
     loss.__name__ = f"{getattr(discriminator_loss, '__name__', 'loss')}_with_drift"
+    loss.readout = readout(discriminator_loss)
     return loss

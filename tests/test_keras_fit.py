@@ -58,7 +58,9 @@ def test_fit_trains_with_keras_tensorboard_and_sample_grids(straight):
     model, history, tmp = straight
     assert history.epoch == [0, 1, 2]
     # The step's statistics, and no critic term: dcgan has none (a WGAN-GP run adds "gradient_penalty").
-    assert set(history.history) == {"loss", "d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score"}
+    assert set(history.history) == {"loss", *model.gan.stat_keys}
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm", "d_acc_real"} <= set(history.history)
+    assert "gradient_penalty" not in history.history
     assert all(np.isfinite(history.history["loss"]))
     # One fit batch is one generator iteration: 3 batches per epoch.
     assert int(model.optimizer.iterations.numpy()) == int(model.d_optimizer.iterations.numpy()) == 9

@@ -24,7 +24,7 @@ _EXPORTS = {
     "train_loop": "loop", "step_runner": "loop",
     "GAN": "state", "build_gan": "state", "load_run": "state", "restore_checkpoint": "state",
     "make_optimizer": "precision", "dtype_policy": "precision",
-    "STEP_KEYS": "step", "make_train_step": "step", "make_train_function": "step", "xla_supported": "step",
+    "STEP_KEYS": "step", "step_keys": "step", "make_train_step": "step", "make_train_function": "step", "xla_supported": "step",
     "assign_each": "step",
     "Callback": "callbacks",
     "Family": "family", "family_for": "family",

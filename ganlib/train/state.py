@@ -27,7 +27,7 @@ from ganlib.penalties import critic_terms
 from ganlib.train.family import Family, component_types, family_for
 from ganlib.train.precision import dtype_policy
 from ganlib.train.runs import RunDir, load_config
-from ganlib.train.step import STEP_KEYS, make_train_step
+from ganlib.train.step import make_train_step, step_keys
 
 
 @dataclass
@@ -108,8 +108,8 @@ class GAN:
 
     @property
     def stat_keys(self) -> tuple[str, ...]:
-        """The keys of the train step's statistics: :data:`ganlib.train.step.STEP_KEYS` and the critic terms'."""
-        return STEP_KEYS + tuple(t.name for t in critic_terms(self.config))
+        """The keys of the train step's statistics (:func:`ganlib.train.step.step_keys` of the config's losses and terms)."""
+        return step_keys(L.for_config(self.config)[0], critic_terms(self.config))
 
     def train_step(self, jit_compile: bool = False) -> Callable[..., dict[str, tf.Tensor]]:
         """The :func:`ganlib.train.step.make_train_step` of this GAN's config, wrapped by its family.

@@ -24,9 +24,20 @@ import tensorflow as tf
 
 from ganlib import losses as L
 from ganlib.penalties import CriticTerm, gradient_penalty_term
+from ganlib.train import health
 
 STEP_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "real_score", "fake_score")
-"""The statistics every step reports; each critic term adds its own (for example ``gradient_penalty``)."""
+"""The statistics every step reports; the health signals (:func:`step_keys`) and each critic term add their own."""
+
+
+def step_keys(discriminator_loss: L.DiscriminatorLoss, terms: Sequence[CriticTerm] = (),
+              health_signals: bool = True) -> tuple[str, ...]:
+    """Every key of a step's statistics, in order: :data:`STEP_KEYS`, the health signals, the critic terms.
+
+    The health signals depend on the discriminator loss (:func:`ganlib.train.health.signal_keys`).
+    """
+    signals = health.signal_keys(discriminator_loss) if health_signals else ()
+    return STEP_KEYS + signals + tuple(t.name for t in terms)
 
 
 def make_train_step(
@@ -45,6 +56,7 @@ def make_train_step(
     critic_terms: Sequence[CriticTerm] = (),
     noise: tf.random.Generator | None = None,
     after_generator_update: Sequence[Callable[[], None]] = (),
+    health_signals: bool = True,
     jit_compile: bool = False,
 ) -> Callable[..., dict[str, tf.Tensor]]:
     """Build a ``tf.function`` that performs one generator iteration on ``n_critic`` real batches.
@@ -130,6 +142,8 @@ def make_train_step(
             noise. None seeds one from NumPy's global seed.
         after_generator_update: functions called (traced) inside the step right after every
             generator update, for example a component's EMA update (:mod:`ganlib.train.ema`).
+        health_signals: report the health signals of :mod:`ganlib.train.health` (on by default;
+            ``benchmarks/experiments/health_cost.py`` measures their cost).
         jit_compile: compile the step with XLA.
 
     Returns:
@@ -146,7 +160,9 @@ def make_train_step(
         ``g_loss`` of the generator update, ``d_real`` = mean sigmoid(D(x)), ``d_fake`` = mean
         sigmoid(D(G(z))) (probabilities for the minimax family), ``real_score`` and ``fake_score``
         (mean raw outputs, their difference is the critic's Wasserstein estimate), all from the last
-        critic update's forward pass; and the value of each critic term under its name.
+        critic update's forward pass; the health signals of :mod:`ganlib.train.health` (gradient
+        norms of both updates; the discriminator's accuracy or the critic's score gap); and the value
+        of each critic term under its name (:func:`step_keys` lists them all).
 
     Raises:
         ValueError: the two optimizers are the same object, ``n_critic < 1``,
@@ -173,8 +189,9 @@ def make_train_step(
         raise ValueError(f"gp_weight must be >= 0. Received: gp_weight={gp_weight!r}")
     terms = ((gradient_penalty_term(gp_weight),) if gp_weight > 0 else ()) + tuple(critic_terms)
     names = [t.name for t in terms]
-    if len(set(names)) != len(names) or set(names) & set(STEP_KEYS):
-        raise ValueError(f"Expected critic terms with distinct names, none of {', '.join(STEP_KEYS)}. "
+    reserved = step_keys(discriminator_loss)
+    if len(set(names)) != len(names) or set(names) & set(reserved):
+        raise ValueError(f"Expected critic terms with distinct names, none of {', '.join(reserved)}. "
                          f"Received: {names}")
     if any(t.every > 1 for t in terms) and tf.distribute.get_strategy().num_replicas_in_sync > 1:
         raise ValueError(
@@ -185,7 +202,8 @@ def make_train_step(
         )
     nets = _Networks(generator, discriminator, g_optimizer, d_optimizer, discriminator_loss, generator_loss,
                      latent_dim, terms, clip_value, tuple(after_generator_update),
-                     noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1))))
+                     noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1))),
+                     health_signals)
     update = _simultaneous_update(nets) if simultaneous else _alternating_update(nets, n_critic)
 
     def step(real, z=None, labels=None):
@@ -206,12 +224,13 @@ class _Networks:
     """What both update rules share: the networks, their losses and terms, and the pieces of one update."""
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, discriminator_loss, generator_loss,
-                 latent_dim, terms, clip_value, after_generator_update, rng):
+                 latent_dim, terms, clip_value, after_generator_update, rng, health_signals=True):
         self.generator, self.discriminator = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.discriminator_loss, self.generator_loss = discriminator_loss, generator_loss
         self.latent_dim, self.terms, self.clip_value = latent_dim, terms, clip_value
         self.after_generator_update, self.rng = after_generator_update, rng
+        self.health_signals = health_signals
 
     def G(self, z, y):
         return self.generator(z if y is None else [z, y], training=True)
@@ -276,28 +295,35 @@ class _Networks:
             _clip_weights(self.discriminator.trainable_variables, self.clip_value)
 
     def apply_critic(self, tape, scaled_total):
+        """Apply one critic update; returns its gradient norm (:func:`ganlib.train.health.gradient_norm`)."""
         variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_total, variables), variables))
+        grads = tape.gradient(scaled_total, variables)
+        self.d_optimizer.apply_gradients(zip(grads, variables))
         self.clip()
+        return health.gradient_norm(grads, self.d_optimizer, _replicas_in_sync()) if self.health_signals else None
 
     def apply_generator(self, grads):
+        """Apply the generator update; returns its gradient norm."""
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         for update in self.after_generator_update:
             update()
+        return health.gradient_norm(grads, self.g_optimizer, _replicas_in_sync()) if self.health_signals else None
 
-    @staticmethod
-    def stats(d_loss, g_loss, values, real_logits, fake_logits):
+    def stats(self, d_loss, g_loss, values, real_logits, fake_logits, g_grad_norm, d_grad_norm):
         real_logits = tf.cast(real_logits, tf.float32)
         fake_logits = tf.cast(fake_logits, tf.float32)
-        return {
+        stats = {
             "d_loss": tf.cast(d_loss, tf.float32),
             "g_loss": tf.cast(g_loss, tf.float32),
             "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
             "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
             "real_score": tf.reduce_mean(real_logits),
             "fake_score": tf.reduce_mean(fake_logits),
-            **{name: tf.cast(v, tf.float32) for name, v in values.items()},
         }
+        if self.health_signals:
+            stats.update(g_grad_norm=g_grad_norm, d_grad_norm=d_grad_norm,
+                         **health.output_signals(self.discriminator_loss, real_logits, fake_logits))
+        return {**stats, **{name: tf.cast(v, tf.float32) for name, v in values.items()}}
 
 
 def _simultaneous_update(n: _Networks):
@@ -311,10 +337,10 @@ def _simultaneous_update(n: _Networks):
             g_loss = n.generator_objective(fake_logits, lambda: real_logits)
             scaled_total, scaled_g_loss = n.scaled(n.d_optimizer, total), n.scaled(n.g_optimizer, g_loss)
         g_grads = g_tape.gradient(scaled_g_loss, n.generator.trainable_variables)
-        n.apply_critic(d_tape, scaled_total)
+        d_grad_norm = n.apply_critic(d_tape, scaled_total)
         values.update(n.lazy_regularisation(real, fake, y))
-        n.apply_generator(g_grads)
-        return n.stats(d_loss, g_loss, values, real_logits, fake_logits)
+        g_grad_norm = n.apply_generator(g_grads)
+        return n.stats(d_loss, g_loss, values, real_logits, fake_logits, g_grad_norm, d_grad_norm)
 
     return update
 
@@ -331,15 +357,15 @@ def _alternating_update(n: _Networks, n_critic: int):
                 real_logits, fake_logits = n.D(real_i, y), n.D(fake, y)
                 d_loss, values, total = n.critic_objective(real_i, fake, y, real_logits, fake_logits)
                 scaled_total = n.scaled(n.d_optimizer, total)
-            n.apply_critic(d_tape, scaled_total)
+            d_grad_norm = n.apply_critic(d_tape, scaled_total)
         values.update(n.lazy_regularisation(real_i, fake, y))  # on the last critic update's batch
 
         with tf.GradientTape() as g_tape:  # a fresh forward pass through the newest critic
             # (a relativistic loss also scores the last real batch with it)
             g_loss = n.generator_objective(n.D(n.G(n.latent(z, n_critic, batch), y), y), lambda: n.D(real_i, y))
             scaled_g_loss = n.scaled(n.g_optimizer, g_loss)
-        n.apply_generator(g_tape.gradient(scaled_g_loss, n.generator.trainable_variables))
-        return n.stats(d_loss, g_loss, values, real_logits, fake_logits)
+        g_grad_norm = n.apply_generator(g_tape.gradient(scaled_g_loss, n.generator.trainable_variables))
+        return n.stats(d_loss, g_loss, values, real_logits, fake_logits, g_grad_norm, d_grad_norm)
 
     return update
 
@@ -454,7 +480,7 @@ def make_train_function(
     def run(iterator):
         if steps_per_execution == 1:
             return {k: v[None] for k, v in one_step(next(iterator)).items()}
-        first = one_step(next(iterator))  # its keys: STEP_KEYS and the step's critic terms
+        first = one_step(next(iterator))  # its keys: step_keys(...) of the step
         arrays = {k: tf.TensorArray(tf.float32, size=steps_per_execution).write(0, v) for k, v in first.items()}
         for i in tf.range(1, steps_per_execution):
             stats = one_step(next(iterator))
@@ -464,4 +490,4 @@ def make_train_function(
     return tf.function(run)
 
 
-__all__ = ["STEP_KEYS", "assign_each", "make_train_function", "make_train_step", "xla_supported"]
+__all__ = ["STEP_KEYS", "assign_each", "make_train_function", "make_train_step", "step_keys", "xla_supported"]
