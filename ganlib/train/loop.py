@@ -37,8 +37,8 @@ from ganlib.train.callbacks import Callback
 from ganlib.train.distribute import config_for_strategy
 from ganlib.train.family import family_for
 from ganlib.train.frames import TrainingFrames
-from ganlib.train.runs import (RunDir, RunLock, prepare_run_dir, read_csv, remove_partial_checkpoints, storage_errors,
-                               write_csv)
+from ganlib.train.runs import (RunDir, RunLock, prepare_run_dir, read_csv, recorded_checkpoint, remove_partial_checkpoints,
+                               storage_errors, write_csv, write_data_record)
 from ganlib.train.state import GAN, build_gan, restore_checkpoint
 from ganlib.train.step import make_train_function, xla_supported
 from ganlib.viz import make_gif, plot_losses, save_image_grid
@@ -130,6 +130,8 @@ def train_loop(
     with RunLock(out_dir) as lock:
         run = prepare_run_dir(out_dir, config, overwrite=overwrite)
         images, labels = _training_data(config, family, data_dir, images, labels)
+        with storage_errors(run, lambda: recorded_checkpoint(run)):
+            write_data_record(run, images)
         frames = TrainingFrames.from_config(config)
         callbacks = family.callbacks() + ([frames] if frames is not None else []) + list(callbacks)
         gan = build_gan(config, strategy=strategy)
@@ -161,6 +163,10 @@ def train_loop(
                 with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
                     for i, stats in enumerate(epochs.run_epoch(epoch), start=1):
                         if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
+                            # The evidence of the divergence (this epoch's steps, the non-finite one last) for
+                            # 'doctor'; a resumed run drops these rows with the rest of the unfinished epoch.
+                            steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4), **stats})
+                            write_csv(run.steps, steps_log)
                             raise DivergenceError(
                                 f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
                                 f"g_loss={stats['g_loss']}. The last good checkpoint is "
@@ -171,8 +177,7 @@ def train_loop(
                             sums[k] = sums.get(k, 0.0) + v
                         for callback in callbacks:
                             callback.on_step_end(gan, (epoch - 1) * steps_per_epoch + i, stats)
-                        steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4),
-                                          "d_loss": stats["d_loss"], "g_loss": stats["g_loss"]})
+                        steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4), **stats})
                         bar.update(1)
                         if i % 10 == 0 or i == steps_per_epoch:
                             bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",
