@@ -41,7 +41,7 @@ MIN_TAIL_STEPS = 8
 """At least this many steps form the tail (or every step, in a shorter run)."""
 
 SMOOTHING_STEPS = 20
-"""Steps averaged before measuring a swing: a moving average over ``min(this, tail // 4)`` steps keeps the
+"""Steps averaged before measuring a swing: a moving average over ``min(this, tail // 8)`` steps keeps the
 slow swings of an oscillation and removes most of the minibatch noise."""
 
 DUPLICATE_DISTANCE = 1.0
@@ -282,7 +282,7 @@ def _mean(values: np.ndarray) -> float | None:
 def swing(values: np.ndarray, smoothing: int = SMOOTHING_STEPS) -> dict[str, float] | None:
     """How a series swings around its trend over the steps given (the tail of training).
 
-    The series is smoothed by a moving average of ``min(smoothing, len // 4)`` steps (at least 1) and a
+    The series is smoothed by a moving average of ``min(smoothing, len // 8)`` steps (at least 1) and a
     straight line is fitted to it.
 
     Args:
@@ -298,7 +298,7 @@ def swing(values: np.ndarray, smoothing: int = SMOOTHING_STEPS) -> dict[str, flo
     x = _finite(np.asarray(values, np.float64))
     if x.size < 8:
         return None
-    window = max(1, min(smoothing, x.size // 4))
+    window = max(1, min(smoothing, x.size // 8))
     smooth = np.convolve(x, np.ones(window) / window, mode="valid")
     t = np.arange(smooth.size, dtype=np.float64)
     slope, intercept = np.polyfit(t, smooth, 1)

@@ -114,7 +114,7 @@ class Report:
             for label, text in (("evidence", f.evidence), ("remedy", f.remedy), ("course", f.section)):
                 if text:
                     lines += textwrap.wrap(text, width, initial_indent=f"  {label}: ",
-                                           subsequent_indent=" " * (len(label) + 4))
+                                           subsequent_indent=" " * (len(label) + 4), break_on_hyphens=False)
         c = self.counts()
         lines.append("")
         lines.append(f"{c['serious']} serious, {c['warning']} warning{'s' * (c['warning'] != 1)}, "
