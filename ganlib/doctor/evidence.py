@@ -40,6 +40,10 @@ TAIL_FRACTION = 0.25
 MIN_TAIL_STEPS = 8
 """At least this many steps form the tail (or every step, in a shorter run)."""
 
+MIN_EARLY_EPOCHS, MIN_TAIL_EPOCHS = 1, 2
+"""The same minimums when a run's signals are only epoch means (``history.csv`` of a run whose ``steps.csv``
+holds the losses alone, written by an older ganlib)."""
+
 SMOOTHING_STEPS = 20
 """Steps averaged before measuring a swing: a moving average over ``min(this, tail // 8)`` steps keeps the
 slow swings of an oscillation and removes most of the minibatch noise."""
@@ -318,7 +322,8 @@ def signal_summary(evidence: Evidence) -> dict[str, Any]:
 
     For each statistic of :data:`SIGNALS` the run reports: ``early`` (median of the first
     :data:`EARLY_FRACTION` of the steps), ``tail`` (mean of the last :data:`TAIL_FRACTION`), ``tail_median``,
-    ``tail_max`` and the index of the first non-finite value (``first_nonfinite``, or None). Also the swing of
+    ``tail_max``, the index of the first non-finite value (``first_nonfinite``, or None) and the ``unit`` of the
+    series (``"step"``, or ``"epoch"`` for the epoch means of an older run). Also the swing of
     ``d_loss`` and ``g_loss`` over the tail (:func:`swing`), the FCD history (``fcd``: best epoch and value,
     last value, evaluations since the best) and the training data's record.
 
@@ -333,14 +338,17 @@ def signal_summary(evidence: Evidence) -> dict[str, Any]:
         if values is None or values.size == 0:
             continue
         n = values.size
-        n_steps = max(n_steps, n)
-        early, tail = values[:_span(n, EARLY_FRACTION, MIN_EARLY_STEPS)], values[-_span(n, TAIL_FRACTION, MIN_TAIL_STEPS):]
+        per_step = key in evidence.steps
+        n_steps = max(n_steps, n if per_step else 0)
+        min_early, min_tail = (MIN_EARLY_STEPS, MIN_TAIL_STEPS) if per_step else (MIN_EARLY_EPOCHS, MIN_TAIL_EPOCHS)
+        early, tail = values[:_span(n, EARLY_FRACTION, min_early)], values[-_span(n, TAIL_FRACTION, min_tail):]
         bad = np.flatnonzero(~np.isfinite(values))
         finite_tail = _finite(tail)
         signals[key] = {
             "early": _median(early), "tail": _mean(tail), "tail_median": _median(tail),
             "tail_max": float(finite_tail.max()) if finite_tail.size else None,
             "first_nonfinite": int(bad[0]) if bad.size else None, "count": int(n),
+            "unit": "step" if per_step else "epoch",
         }
     swings = {}
     for key in ("d_loss", "g_loss"):
@@ -364,6 +372,7 @@ def fcd_summary(history: list[dict[str, float]]) -> dict[str, Any] | None:
             "evaluations_since_best": len(evaluated) - 1 - best_index}
 
 
-__all__ = ["DUPLICATE_DISTANCE", "EARLY_FRACTION", "Evidence", "MIN_EARLY_STEPS", "MIN_TAIL_STEPS", "SIGNALS",
+__all__ = ["DUPLICATE_DISTANCE", "EARLY_FRACTION", "Evidence", "MIN_EARLY_EPOCHS", "MIN_EARLY_STEPS", "MIN_TAIL_EPOCHS",
+           "MIN_TAIL_STEPS", "SIGNALS",
            "SMOOTHING_STEPS", "SampleEvidence", "TAIL_FRACTION", "check_run_dir", "draw_samples", "duplicate_share",
            "fcd_summary", "read_evidence", "signal_summary", "swing"]

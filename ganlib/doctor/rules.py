@@ -138,8 +138,11 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
 
-def _tail_text(evidence: Evidence, summary: Summary) -> str:
-    return f"over the last {TAIL_FRACTION:.0%} of {summary['steps']} steps"
+def _tail_text(summary: Summary, key: str) -> str:
+    signal = summary["signals"].get(key, {})
+    unit, count = signal.get("unit", "step"), signal.get("count", summary["steps"])
+    means = " (epoch means)" if unit == "epoch" else ""
+    return f"over the last {TAIL_FRACTION:.0%} of {count} {unit}s{means}"
 
 
 def divergence(evidence: Evidence, summary: Summary) -> list[Finding]:
@@ -165,7 +168,7 @@ def divergence(evidence: Evidence, summary: Summary) -> list[Finding]:
             if peak is not None and abs(peak) > LOSS_LIMIT:
                 findings.append(Finding(
                     "divergence", "serious", "The losses exploded",
-                    f"{key} reaches {peak:.3g} {_tail_text(evidence, summary)}, above {LOSS_LIMIT:.1f} (-log of "
+                    f"{key} reaches {peak:.3g} {_tail_text(summary, key)}, above {LOSS_LIMIT:.1f} (-log of "
                     f"float32's smallest normal number; a healthy loss is near log 2 = 0.69).",
                     "Lower both learning rates (Adam 2e-4, beta_1 0.5, Radford et al. 2016) and start over with "
                     "--overwrite.", section))
@@ -176,7 +179,7 @@ def divergence(evidence: Evidence, summary: Summary) -> list[Finding]:
             findings.append(Finding(
                 "divergence", "serious", "The gradients exploded",
                 f"{key} grew from {early:.3g} (median of the first steps) to {peak:.3g} "
-                f"{_tail_text(evidence, summary)}: {peak / early:.0f}x, at least {GRADIENT_GROWTH:.0f}x.",
+                f"{_tail_text(summary, key)}: {peak / early:.0f}x, at least {GRADIENT_GROWTH:.0f}x.",
                 "Lower the learning rates; for a critic, constrain it (gradient penalty, --gp-weight 10, or "
                 "spectral normalization, notebook 07).", section))
             break
@@ -202,7 +205,7 @@ def discriminator_wins(evidence: Evidence, summary: Summary) -> list[Finding]:
         if tail > 0 and growth >= SCORE_GAP_GROWTH and rising is not None and rising["trend"] >= OSCILLATION_TREND:
             return [Finding("discriminator_wins", "serious", "The critic keeps winning: its score gap keeps growing",
                             f"score_gap (mean D(x) - mean D(G(z))) grew from {early:.3g} to {tail:.3g} "
-                            f"{_tail_text(evidence, summary)} ({growth:.0f}x, at least {SCORE_GAP_GROWTH:.0f}x) and "
+                            f"{_tail_text(summary, 'score_gap')} ({growth:.0f}x, at least {SCORE_GAP_GROWTH:.0f}x) and "
                             f"is still rising.",
                             "Constrain the critic (a gradient penalty, --gp-weight 10, or weight clipping, "
                             "--clip-value 0.01; Gulrajani et al. 2017) and check the generator's learning rate.",
@@ -225,7 +228,7 @@ def discriminator_wins(evidence: Evidence, summary: Summary) -> list[Finding]:
         if evidence.config.d_learning_rate > evidence.config.g_learning_rate else ""
     return [Finding("discriminator_wins", "serious", "The discriminator wins: the generator gets no useful signal",
                     f"The discriminator classifies {real:.0%} of real and {fake:.0%} of generated images correctly "
-                    f"{_tail_text(evidence, summary)} (at least {D_WIN_ACCURACY:.0%} both) {how}{lr}.",
+                    f"{_tail_text(summary, 'd_acc_fake')} (at least {D_WIN_ACCURACY:.0%} both) {how}{lr}.",
                     remedy, section)]
 
 
@@ -243,7 +246,7 @@ def vanishing_generator_gradient(evidence: Evidence, summary: Summary) -> list[F
              "(Goodfellow et al. 2014, section 3)") if loss == "minimax" else f"the generator loss is {loss}"
     return [Finding("vanishing_generator_gradient", "serious", "The generator's gradient has vanished",
                     f"g_grad_norm fell from {early:.3g} (median of the first steps) to {tail:.3g} "
-                    f"{_tail_text(evidence, summary)} ({tail / early:.3f} of it, below {VANISHING_RATIO}), while "
+                    f"{_tail_text(summary, 'g_grad_norm')} ({tail / early:.3f} of it, below {VANISHING_RATIO}), while "
                     f"the discriminator rejects {saturated:.0%} of generated images with certainty; {cause}.",
                     "Use the non-saturating generator loss -log D(G(z)) (--generator-loss non_saturating, the "
                     "dcgan preset) and keep the discriminator from racing ahead (equal learning rates).",
@@ -262,7 +265,7 @@ def oscillation(evidence: Evidence, summary: Summary) -> list[Finding]:
             return [Finding("oscillation", "warning", "The losses oscillate without settling",
                             f"{key} swings by {s['amplitude']:.3g} ({s['relative_amplitude']:.0%} of its size, at "
                             f"least {OSCILLATION_AMPLITUDE:.0%}) {s['cycles']:.1f} times "
-                            f"{_tail_text(evidence, summary)}, with no trend (rise {s['trend']:.2f} of the swing).",
+                            f"{_tail_text(summary, key)}, with no trend (rise {s['trend']:.2f} of the swing).",
                             f"Lower the learning rates (now g {c.g_learning_rate:g}, d {c.d_learning_rate:g}) or "
                             f"Adam's beta_1 (now {c.beta_1:g}; 0.5 in Radford et al. 2016); an EMA of the "
                             "generator's weights (--ema 0.999, notebook 07) smooths what the swings leave.",
