@@ -164,15 +164,18 @@ def main(argv: list[str] | None = None) -> int:
                                      parents=[parent_parser("doctor_calibration", seed=False)])
     parser.add_argument("--out", type=Path, default=Path("runs/doctor_calibration"),
                         help="folder of the tiny runs (one sub-folder per recipe)")
-    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("--recipes", nargs="*", default=list(RECIPES), choices=list(RECIPES),
+                        help="the recipes to train (none: only --real-run)")
     parser.add_argument("--samples", type=int, default=2000, help="samples doctor draws from each run")
     parser.add_argument("--real-run", type=Path, default=None, help="a real run to add (e.g. runs/dcgan-mnist)")
     args = parser.parse_args(argv)
 
     from ganlib.doctor import diagnose
 
-    images, labels = training_data(args.data_dir)
-    rows = [{"experiment": "doctor_calibration", "run": "mnist-test", **nearest_test_distances(args.data_dir)}]
+    rows = []
+    if args.recipes:
+        images, labels = training_data(args.data_dir)
+        rows.append({"experiment": "doctor_calibration", "run": "mnist-test", **nearest_test_distances(args.data_dir)})
     runs = [(name, RECIPES[name]) for name in args.recipes]
     for name, recipe in runs:
         start = time.perf_counter()
