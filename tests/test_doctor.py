@@ -153,6 +153,29 @@ def test_a_conditional_generator_with_a_zeroed_label_embedding_ignores_its_label
     assert report.summary["samples"]["class_accuracy"] < 0.2
 
 
+@pytest.mark.parametrize("histogram, duplicates, accuracy, expected", [
+    ((0.1,) * 10, 0.0, 0.97, {}),  # a trained conditional generator: every class, no duplicates, labels followed
+    ((0.125,) * 8 + (0.0, 0.0), 0.0, None, {"mode_collapse": "warning"}),  # 8 classes: partial collapse
+    ((0.1,) * 10, 0.5, None, {"mode_collapse": "serious"}),  # every class, but half the samples near-duplicates
+    ((0.1,) * 10, 0.0, 0.11, {"label_ignored": "serious"}),
+])
+def test_the_sample_rules_on_written_sample_evidence(runs, histogram, duplicates, accuracy, expected):
+    """Written evidence: the healthy run's signals with the sample summary a trained generator would give; a tiny
+    run's samples are not yet digits."""
+    import dataclasses
+
+    from ganlib.doctor.evidence import SampleEvidence, read_evidence, signal_summary
+    from ganlib.doctor.rules import label_ignored, mode_collapse
+
+    samples = SampleEvidence(num_samples=2000, checkpoint="ckpt-3", epoch=3, histogram=histogram,
+                             classes_covered=sum(h >= 0.025 for h in histogram), duplicate_share=duplicates,
+                             class_accuracy=accuracy)
+    evidence = dataclasses.replace(read_evidence(runs["healthy"], samples=0), samples=samples)
+    summary = signal_summary(evidence)
+    found = {f.rule: f.severity for rule in (mode_collapse, label_ignored) for f in rule(evidence, summary)}
+    assert found == expected
+
+
 def _copy_with(run: Path, tmp_path: Path, name: str) -> Path:
     copy = tmp_path / name
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns(".lock"))
