@@ -205,6 +205,9 @@ def _row(name: str, report, *, recipe: dict | None, train_seconds: float | None)
                                      if f.severity != "note" and f.rule not in SAMPLE_RULES],
            "severities": {f.rule: f.severity for f in report.findings if f.severity != "note"},
            "summary": {k: v for k, v in report.summary.items() if k != "run"}}
+    samples = row["summary"].get("samples")
+    if samples:  # the checkpoint within its run, not the machine's path to it
+        samples["checkpoint"] = str(Path(samples["checkpoint"]).relative_to(report.run_dir))
     if recipe is not None:
         row.update(overrides=recipe["overrides"], expected=list(recipe["expect"]), base=BASE,
                    train_images=TRAIN_IMAGES, train_seconds=round(train_seconds, 1))
