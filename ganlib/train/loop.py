@@ -121,7 +121,8 @@ def train_loop(
             iteration's ``n_critic * batch_size`` images, a batch size not divisible by
             the number of replicas, labels the family refuses (missing, given to a family without labels,
             of the wrong shape or out of range), or an option the family refuses.
-        DivergenceError: a loss became non-finite (the last good checkpoint is kept).
+        DivergenceError: a loss became non-finite (the last good checkpoint is kept; ``steps.csv`` holds the
+            epoch's steps up to the non-finite one, its last row, for ``python -m ganlib doctor``).
     """
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     config = config_for_strategy(config, strategy)
