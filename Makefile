@@ -39,12 +39,14 @@ lab: setup
 
 # The notebooks run under nbval in quick mode (GANLIB_QUICK=1: small data, short training, every cell executed),
 # in a kernel on this venv's interpreter (--nbval-current-env). Two pytest workers (pytest-xdist) share the two cores;
-# --dist loadfile keeps each test file, and so each notebook's cells, in one worker and in order. Their kernels start in notebooks/, so the data
+# --dist loadfile keeps each test file, and so each notebook's cells, in one worker and in order; the notebooks come
+# first, so that the long files start first and the short unit-test files fill the end on whichever worker is free.
+# Their kernels start in notebooks/, so the data
 # directory is made absolute and PYTHONPATH points at this checkout's ganlib.
 test: setup
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 	GANLIB_QUICK=1 GANLIB_DATA_DIR="$(if $(GANLIB_DATA_DIR),$(abspath $(GANLIB_DATA_DIR)),)" PYTHONPATH="$(CURDIR)" \
-		$(BIN)/python -m pytest tests notebooks -n 2 --dist loadfile --nbval-lax --nbval-current-env --durations=25
+		$(BIN)/python -m pytest notebooks tests -n 2 --dist loadfile --nbval-lax --nbval-current-env --durations=25
 
 # Every notebooks/NN_*.ipynb executed in full mode (GANLIB_QUICK unset), one after the other, in a kernel on this
 # venv's interpreter started in notebooks/ (full-mode runs go to notebooks/runs/); the copies with their outputs and
