@@ -360,6 +360,13 @@ TABLES: dict[str, Callable[[Path], str]] = {
         ("batch", "batch"), ("timed steps x rounds", lambda r: f"{r['steps']} x {r['repeats']}"),
         ("load before, after", lambda r: f"{r['load_before'][0]}, {r['load_after'][0]}"),
         ("machine", lambda r: "{cpu}, {cores} cores, TensorFlow {tensorflow}, {date}".format(**r["machine"]))]),
+    "health_cost": generic("health_cost", [
+        ("preset", "preset"), ("XLA", lambda r: "on" if r["xla"] else "off"),
+        ("health signals", lambda r: "on" if r["health_signals"] else "off"), ("ms per step (median)", "ms_per_step"),
+        ("fastest, slowest round", lambda r: f"{r['ms_spread'][0]}, {r['ms_spread'][1]}"),
+        ("ratio to signals off", "ratio_to_without"), ("timed steps x rounds", lambda r: f"{r['steps']} x {r['repeats']}"),
+        ("load before, after", lambda r: f"{r['load_before'][0]}, {r['load_after'][0]}"),
+        ("machine", lambda r: "{cpu}, {cores} cores, TensorFlow {tensorflow}, {date}".format(**r["machine"]))]),
     "pggan_seeds": pggan_seeds,
     "pggan_vs_dcgan": pggan_vs_dcgan,
     "readme_results": readme_results,

@@ -29,9 +29,12 @@ wgan       Arjovsky et al. 2017 (https://arxiv.org/abs/1701.07875): Wasserstein 
            initialisers instead of the paper code's warm-up, N(0, 0.02) initialisation and
            rho 0.99. Measurement: docs/decisions/003-wgan-batch-and-algorithm.md.]
 wgan-gp    Gulrajani et al. 2017 (https://arxiv.org/abs/1704.00028): Wasserstein loss plus
-           gradient penalty lambda=10, Adam(1e-4, 0.5, 0.9), n_critic=5, each critic update on
-           its own real batch, critic without batch norm, batch 64, as in the paper's Algorithm 1.
-           [DCGAN-style networks for 28x28 instead of the paper's ResNets and MLPs.]
+           gradient penalty lambda=10, Adam lr 1e-4 and beta_2 0.9, n_critic=5, batch 64, each critic
+           update on its own real batch, critic without batch norm: the defaults of the paper's
+           Algorithm 1 ("lambda = 10, n_critic = 5, alpha = 0.0001, beta_1 = 0, beta_2 = 0.9", m = 64).
+           [beta_1 = 0.5 instead of Algorithm 1's 0, as in the authors' MNIST script (gan_mnist.py
+           of igul222/improved_wgan_training, which also uses batch 50); DCGAN-style networks for
+           28x28 instead of the paper's ResNets and MLPs.]
 hinge      Lim & Ye 2017 (https://arxiv.org/abs/1705.02894), Miyato et al. 2018
            (https://arxiv.org/abs/1802.05957): hinge D loss, G loss -D(G(z)), Adam(2e-4, 0.5),
            n_critic=1. [No spectral normalization (see ``sngan``); the discriminator keeps batch

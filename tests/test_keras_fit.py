@@ -131,3 +131,27 @@ if __name__ == "__main__":
 
     _fit([keras.callbacks.BackupAndRestore(sys.argv[1]), Kill()])
     sys.exit(1)
+
+
+def test_compile_refuses_an_optimizer_or_a_loss():
+    """A Keras habit, ``compile(optimizer=...)``, would share one optimizer between the networks: refused by name."""
+    import keras
+
+    from ganlib.train.keras_fit import build_gan_model
+
+    model = build_gan_model(_config())
+    with pytest.raises(ValueError, match=r"takes no optimizer or loss.*Received: optimizer=Adam") as error:
+        model.compile(optimizer=keras.optimizers.Adam())
+    assert "g_lr" in str(error.value)
+    with pytest.raises(ValueError, match=r"Received: loss='binary_crossentropy'"):
+        model.compile(loss="binary_crossentropy")
+
+
+def test_one_optimizer_for_both_networks_is_refused():
+    import dataclasses
+
+    from ganlib.train.state import build_gan
+
+    gan = build_gan(_config())
+    with pytest.raises(ValueError, match=r"Expected one optimizer per network.*Received: the same Adam object"):
+        dataclasses.replace(gan, d_optimizer=gan.g_optimizer)

@@ -60,8 +60,11 @@ def test_run_logs_losses_metrics_and_grids_and_a_resume_continues_without_overla
     np.testing.assert_allclose([tf.make_ndarray(e.tensor_proto) for e in logged], [r["d_loss"] for r in steps_csv],
                                rtol=1e-6)
     assert [e.step for e in events.Tensors("step/g_loss")] == [1, 2, 3, 4, 5, 6]
+    for key in ("g_grad_norm", "d_grad_norm", "d_acc_real", "d_acc_fake", "d_saturated"):  # the health signals
+        np.testing.assert_allclose([tf.make_ndarray(e.tensor_proto) for e in events.Tensors(f"step/{key}")],
+                                   [r[key] for r in steps_csv], rtol=1e-6, err_msg=key)
     history = read_csv(RunDir(out).history)
-    for key in ("d_loss", "fcd", "images_per_second"):
+    for key in ("d_loss", "g_grad_norm", "d_acc_fake", "fcd", "images_per_second"):
         tag = f"epoch/{key}"
         values = events.Tensors(tag)
         assert [e.step for e in values] == [3, 6]

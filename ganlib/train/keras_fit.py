@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -96,14 +97,27 @@ class GANModel(keras.Model):
         self.built = True  # every variable exists: the networks and optimizers were built by build_gan
 
     def compile(self, *, steps_per_execution: int = 1, jit_compile: bool | str = "auto",
-                run_eagerly: bool = False) -> None:
+                run_eagerly: bool = False, **keras_arguments: Any) -> None:
         """Configure ``fit``; the losses and optimizers are the GAN config's.
 
         Args:
             steps_per_execution: batches per call of Keras's train function.
             jit_compile: Keras's XLA setting for its train function (``"auto"`` is off on a CPU).
             run_eagerly: run ``train_step`` eagerly (debugging).
+
+        Raises:
+            ValueError: an ``optimizer``, ``loss`` or other ``Model.compile`` argument: a GAN trains each
+                network with its own optimizer and its own loss (one optimizer given to ``compile`` would be
+                shared by both networks), set by the config (``g_lr``, ``d_lr``, ``discriminator_loss``, ...).
         """
+        if keras_arguments:
+            given = ", ".join(f"{k}={type(v).__name__}" if isinstance(v, keras.optimizers.Optimizer) else f"{k}={v!r}"
+                              for k, v in keras_arguments.items())
+            raise ValueError(
+                "GANModel.compile takes no optimizer or loss: each network has its own optimizer and loss, made from "
+                "the config (g_lr, d_lr, beta_1, discriminator_loss, generator_loss); change those with "
+                "get_config(..., g_lr=...) before build_gan_model. Expected only steps_per_execution, jit_compile, "
+                f"run_eagerly. Received: {given}")
         super().compile(optimizer=self.g_optimizer, steps_per_execution=steps_per_execution,
                         jit_compile=jit_compile, run_eagerly=run_eagerly)
 

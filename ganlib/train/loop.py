@@ -171,8 +171,7 @@ def train_loop(
                             sums[k] = sums.get(k, 0.0) + v
                         for callback in callbacks:
                             callback.on_step_end(gan, (epoch - 1) * steps_per_epoch + i, stats)
-                        steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4),
-                                          "d_loss": stats["d_loss"], "g_loss": stats["g_loss"]})
+                        steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4), **stats})
                         bar.update(1)
                         if i % 10 == 0 or i == steps_per_epoch:
                             bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",

@@ -10,7 +10,7 @@ Layout of ``RUN_DIR``::
     training.gif       the frames (or, without frames, the sample grids) as an animation
     losses.png         loss curves
     history.csv        one row of epoch means per epoch
-    steps.csv          per-step losses (for the loss plot)
+    steps.csv          every step's statistics: losses, scores, health signals (ganlib.train.health), critic terms
     tensorboard/       TensorBoard event files (per-step losses, epoch metrics, sample grids)
 
 Every file is written to a temporary name in the same folder and renamed into

@@ -61,6 +61,11 @@ class GAN:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
+        if self.g_optimizer is self.d_optimizer:
+            # Each network needs its own optimizer state (Adam's moments of its own weights); one optimizer shared by
+            # both would also count one network's updates in the other's step counter.
+            raise ValueError("Expected one optimizer per network (g_optimizer and d_optimizer). Received: the same "
+                             f"{type(self.g_optimizer).__name__} object for both")
         if self.family is None:
             self.family = family_for(self.config)
 
