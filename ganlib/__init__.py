@@ -11,11 +11,11 @@ objective family), :mod:`ganlib.penalties` (critic terms: gradient penalty, drif
 morphs), :mod:`ganlib.viz` (grids, GIFs, MP4s, plots), :mod:`ganlib.export` (a portable
 generator), :mod:`ganlib.cli` (``python -m ganlib``).
 
-Three packages: :mod:`ganlib.train` (the training engine: step, state, family seam, EMA,
+Four packages: :mod:`ganlib.train` (the training engine: step, state, family seam, EMA,
 loop, callbacks, frames, TensorBoard, run directories, tf.distribute, Keras ``fit()``, and
 ``train``), :mod:`ganlib.metrics` (sample quality, one module per metric family) and
 :mod:`ganlib.progressive` (progressive growing: layers, networks, schedule, its family, its
-export).
+export) and :mod:`ganlib.doctor` (what is wrong with a training run: evidence, rules, report).
 """
 
 

@@ -1,4 +1,4 @@
-"""The command line: ``python -m ganlib {train,sample,gif,interpolate,evaluate,export} ...``.
+"""The command line: ``python -m ganlib {train,sample,gif,interpolate,evaluate,export,doctor} ...``.
 
 Exit status: 0 on success; 2 for wrong arguments or bad input (one line naming the flag, and a pointer
 to ``--help``), a run directory that holds another run, or a ``config.json`` that is truncated, corrupt
@@ -7,11 +7,11 @@ missing or cannot be read or written (data, a run's checkpoint, the output folde
 is training the same ``--out`` (:class:`ganlib.errors.RunLockedError`: the message names its pid, host
 and start time) or when training could not write its run directory (:class:`ganlib.errors.StorageError`:
 no space left or a file-size limit, read-only, removed; the message names the file and the last good
-checkpoint, and running the same command again resumes from it); 3 when training diverged; 130 when
-interrupted. Every error is one line on stderr; ``--debug`` shows the traceback.
+checkpoint, and running the same command again resumes from it); 3 when training diverged; 4 when
+``doctor`` finds a serious problem (1 when it cannot read the run); 130 when interrupted. Every error is one line on stderr; ``--debug`` shows the traceback.
 
 ``train`` is the only command that writes a run directory, and the only one that locks it (see
-:mod:`ganlib.train.runs`); ``sample``, ``gif``, ``interpolate``, ``evaluate`` and ``export`` read a
+:mod:`ganlib.train.runs`); ``sample``, ``gif``, ``interpolate``, ``evaluate``, ``export`` and ``doctor`` read a
 run that is being trained without waiting. A run directory that another process is training, or
 whose ``config.json`` cannot be used, is refused before TensorFlow is imported.
 
@@ -40,9 +40,9 @@ from ganlib import checks
 from ganlib.checks import argparse_type
 from ganlib.config import PRESETS, TrainConfig, get_config
 from ganlib.data import DATA_DIR_ENV
-from ganlib.errors import DataError, DivergenceError
+from ganlib.errors import DataError, DivergenceError, RunDirError, RunReadError
 
-COMMANDS = ("train", "sample", "gif", "interpolate", "evaluate", "export")
+COMMANDS = ("train", "sample", "gif", "interpolate", "evaluate", "export", "doctor")
 
 # TrainConfig fields without a flag: the preset has its own, and the loop sets num_replicas from --strategy.
 # Listed, not derived from the metadata, so that a new field without a flag fails tests/test_cli.py.
@@ -308,6 +308,37 @@ def _add_export(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return x
 
 
+DOCTOR_EXIT_STATUSES = ("exit status: 0 healthy or warnings only; 4 a serious finding (divergence, a discriminator "
+                        "that has won, a vanished generator gradient, mode collapse, a label ignored); 1 the run "
+                        "cannot be read (not a ganlib run, a corrupt config.json); 2 a bad argument")
+
+
+def _add_doctor(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    d = sub.add_parser(
+        "doctor",
+        help="say what is wrong with a training run, with evidence and a remedy",
+        description="Read a run directory (its config, the training data's range, every step's losses and health "
+        "signals, the history's FCD) and, unless --samples 0, images drawn from its latest checkpoint and "
+        "classified by the shipped classifier; report each problem found (divergence, a discriminator that wins, "
+        "a vanishing generator gradient, oscillation, mode collapse, a label ignored, images in the wrong range, a "
+        "quality plateau, Keras's default optimizer settings) with its evidence, a remedy and the section of "
+        "notebooks/12_troubleshooting.ipynb that teaches it. A run being trained can be read (no lock is taken).",
+        epilog=DOCTOR_EXIT_STATUSES,
+        formatter_class=_HelpFormatter,
+    )
+    d.add_argument("run_dir", type=Path, metavar="RUN", help="a run directory written by 'train'")
+    d.add_argument("--samples", type=_non_negative_int, default=2000,
+                   help="images to draw from the latest checkpoint and classify (0: none; signals and config only, "
+                   "without TensorFlow)")
+    d.add_argument("--json", action="store_true", help="print the report as JSON instead of text")
+    d.add_argument("--data-dir", default=None,
+                   help="offline data directory (no check of this version needs the data: the run records its "
+                   "range in data.json)")
+    d.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the samples' latent vectors")
+    d.set_defaults(handler=_doctor, subparser=d, check=_check_doctor, needs_tf=True)
+    return d
+
+
 # The largest grid 'sample' draws: 32 x 32 tiles of 28 pixels, about 900 pixels wide; more is unreadable.
 MAX_SAMPLE_GRID = 1024
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg")  # what the grid's matplotlib figure can be saved as
@@ -376,6 +407,23 @@ def _check_animation(args: argparse.Namespace) -> None:
 def _check_evaluate(args: argparse.Namespace) -> None:
     check_output(args.out, "--out", (".json",))
     check_output(args.figure, "--figure", IMAGE_SUFFIXES)
+
+
+def _check_doctor(args: argparse.Namespace) -> None:
+    # RUN is checked before TensorFlow is imported; with --samples 0 it is never imported.
+    if not args.run_dir.exists():
+        raise ValueError(f"RUN must be a run directory written by 'train'; {args.run_dir} does not exist. "
+                         f"Expected an existing directory. Received: RUN {args.run_dir}")
+    if not args.run_dir.is_dir():
+        raise ValueError(f"RUN must be a run directory written by 'train'; {args.run_dir} is a file. "
+                         f"Expected a directory. Received: RUN {args.run_dir}")
+    from ganlib.doctor.evidence import check_run_dir
+
+    try:
+        check_run_dir(args.run_dir)
+    except RunDirError as err:
+        raise RunReadError(f"{err} Expected a run directory written by 'train'. Received: RUN {args.run_dir}") from err
+    args.needs_tf = args.samples > 0
 
 
 def _check_export(args: argparse.Namespace) -> None:
@@ -449,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show TensorFlow's start-up log lines and the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}",
                                 parser_class=_Parser)
-    for add in (_add_train, _add_sample, _add_gif, _add_interpolate, _add_evaluate, _add_export):
+    for add in (_add_train, _add_sample, _add_gif, _add_interpolate, _add_evaluate, _add_export, _add_doctor):
         # --debug after the command too (``sample RUN --debug``); not given there, the top-level value stands
         add(sub).add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                               help="show TensorFlow's start-up log lines and the Python traceback of an error")
@@ -656,6 +704,19 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    import json
+
+    from ganlib.doctor import diagnose
+
+    try:
+        report = diagnose(args.run_dir, samples=args.samples, data_dir=args.data_dir, seed=args.seed)
+    except RunDirError as err:  # the run changed since the check
+        raise RunReadError(str(err)) from err
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report)
+    return report.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
@@ -667,7 +728,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     (:class:`ganlib.errors.RunLockedError`), or on another ``RuntimeError``; 2 with one line naming the
     argument for wrong arguments or any other ``ValueError`` (:class:`ganlib.errors.RunDirError` included;
     argparse exits itself); 3 when training diverged
-    (:class:`ganlib.errors.DivergenceError`); 130 when interrupted. ``--debug`` re-raises instead, with the
+    (:class:`ganlib.errors.DivergenceError`); 4 when ``doctor`` finds a serious problem (1 when it cannot read
+    the run, :class:`ganlib.errors.RunReadError`); 130 when interrupted. ``--debug`` re-raises instead, with the
     traceback.
     """
     parser = build_parser()

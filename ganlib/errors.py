@@ -1,9 +1,14 @@
 """The exception types of ganlib, importable without TensorFlow (the CLI maps them to exit statuses).
 
 ``python -m ganlib`` exits 3 on :class:`DivergenceError`; 1 on :class:`DataError` (data that cannot be
-found or read), :class:`RunLockedError` (another process is training the run directory) and
-:class:`StorageError` (the run directory cannot be written, or its checkpoints read back); and 2 (with
-the usage message) on any other ``ValueError``, :class:`RunDirError` included.
+found or read), :class:`RunLockedError` (another process is training the run directory),
+:class:`StorageError` (the run directory cannot be written, or its checkpoints read back) and
+:class:`RunReadError` (``doctor`` cannot read the run: not a ganlib run, or its ``config.json`` unusable);
+and 2 (with the usage message) on any other ``ValueError``, :class:`RunDirError` included.
+
+``python -m ganlib doctor RUN`` exits 0 when no finding is serious (the run is healthy, or has warnings
+only), 4 when a finding is serious (:data:`ganlib.doctor.report.EXIT_SERIOUS`), 1 when the run cannot be
+read, 2 for a bad argument (a RUN that does not exist, a negative ``--samples``).
 """
 
 from __future__ import annotations
@@ -56,6 +61,11 @@ class StorageError(RuntimeError):
         self.errno = errno
 
 
+class RunReadError(RuntimeError):
+    """A run directory that ``doctor`` cannot read: not a ganlib run (no ``config.json``), or a ``config.json``
+    that is truncated, corrupt or of a newer schema (the :class:`RunDirError` is its cause)."""
+
+
 class DataError(ValueError):
     """Training or test data that cannot be found or read (a missing, truncated or corrupt file)."""
 
@@ -64,4 +74,5 @@ class IDXError(DataError):
     """An IDX file that is missing, truncated, of the wrong magic number, or inconsistent with its header."""
 
 
-__all__ = ["DataError", "DivergenceError", "IDXError", "RunDirError", "RunLockedError", "StorageError"]
+__all__ = ["DataError", "DivergenceError", "IDXError", "RunDirError", "RunLockedError", "RunReadError",
+           "StorageError"]

@@ -37,8 +37,8 @@ from ganlib.train.callbacks import Callback
 from ganlib.train.distribute import config_for_strategy
 from ganlib.train.family import family_for
 from ganlib.train.frames import TrainingFrames
-from ganlib.train.runs import (RunDir, RunLock, prepare_run_dir, read_csv, remove_partial_checkpoints, storage_errors,
-                               write_csv)
+from ganlib.train.runs import (RunDir, RunLock, prepare_run_dir, read_csv, recorded_checkpoint, remove_partial_checkpoints,
+                               storage_errors, write_csv, write_data_record)
 from ganlib.train.state import GAN, build_gan, restore_checkpoint
 from ganlib.train.step import make_train_function, xla_supported
 from ganlib.viz import make_gif, plot_losses, save_image_grid
@@ -121,7 +121,8 @@ def train_loop(
             iteration's ``n_critic * batch_size`` images, a batch size not divisible by
             the number of replicas, labels the family refuses (missing, given to a family without labels,
             of the wrong shape or out of range), or an option the family refuses.
-        DivergenceError: a loss became non-finite (the last good checkpoint is kept).
+        DivergenceError: a loss became non-finite (the last good checkpoint is kept; ``steps.csv`` holds the
+            epoch's steps up to the non-finite one, its last row, for ``python -m ganlib doctor``).
     """
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     config = config_for_strategy(config, strategy)
@@ -130,6 +131,8 @@ def train_loop(
     with RunLock(out_dir) as lock:
         run = prepare_run_dir(out_dir, config, overwrite=overwrite)
         images, labels = _training_data(config, family, data_dir, images, labels)
+        with storage_errors(run, lambda: recorded_checkpoint(run)):
+            write_data_record(run, images)
         frames = TrainingFrames.from_config(config)
         callbacks = family.callbacks() + ([frames] if frames is not None else []) + list(callbacks)
         gan = build_gan(config, strategy=strategy)
@@ -161,6 +164,10 @@ def train_loop(
                 with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
                     for i, stats in enumerate(epochs.run_epoch(epoch), start=1):
                         if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
+                            # The evidence of the divergence (this epoch's steps, the non-finite one last) for
+                            # 'doctor'; a resumed run drops these rows with the rest of the unfinished epoch.
+                            steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4), **stats})
+                            write_csv(run.steps, steps_log)
                             raise DivergenceError(
                                 f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
                                 f"g_loss={stats['g_loss']}. The last good checkpoint is "

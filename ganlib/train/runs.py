@@ -3,6 +3,8 @@
 Layout of ``RUN_DIR``::
 
     config.json        the run's TrainConfig, with the ganlib version and run-directory schema that wrote it
+    data.json          a record of the training images the run started on: count, min, max, mean
+                       (:func:`data_record`; written each time training starts, read by ``doctor``)
     .lock              the lock of the one process training the run (its pid, host and start time)
     checkpoints/       tf.train.CheckpointManager files (networks, optimizers, epoch, RNG state)
     samples/epoch_0001.png ...   the fixed-z sample grid after each epoch
@@ -10,7 +12,8 @@ Layout of ``RUN_DIR``::
     training.gif       the frames (or, without frames, the sample grids) as an animation
     losses.png         loss curves
     history.csv        one row of epoch means per epoch
-    steps.csv          every step's statistics: losses, scores, health signals (ganlib.train.health), critic terms
+    steps.csv          every statistic of every step: losses, health signals, critic terms (the loss plot,
+                       ``doctor``); a step whose loss became NaN or infinite is its last row
     tensorboard/       TensorBoard event files (per-step losses, epoch metrics, sample grids)
 
 Every file is written to a temporary name in the same folder and renamed into
@@ -163,6 +166,11 @@ class RunDir:
         return self.root / LOCK_FILE
 
     @property
+    def data(self) -> Path:
+        """The record of the training images (:func:`data_record`)."""
+        return self.root / "data.json"
+
+    @property
     def checkpoints(self) -> Path:
         return self.root / "checkpoints"
 
@@ -219,7 +227,7 @@ class RunDir:
 
     def artefacts(self) -> list[Path]:
         """Everything a run writes, for ``--overwrite`` (not the lock: the process overwriting holds it)."""
-        return [self.config, self.checkpoints, self.samples, self.frames, self.gif, self.loss_plot, self.history,
+        return [self.config, self.data, self.checkpoints, self.samples, self.frames, self.gif, self.loss_plot, self.history,
                 self.steps, self.root / "metrics.json", self.root / "tensorboard"]
 
 
@@ -289,6 +297,43 @@ def check_schema(values: Mapping[str, Any], path: str | os.PathLike = "config.js
 def config_record(config: TrainConfig) -> dict[str, Any]:
     """What ``config.json`` holds: the run-directory keys (``schema``, ``ganlib_version``), then the config's fields."""
     return {"schema": RUN_SCHEMA, "ganlib_version": __version__, **config.to_dict()}
+
+
+def data_record(images: Any) -> dict[str, float | int]:
+    """A cheap record of the training images: what ``doctor`` compares with the generator's output range.
+
+    Args:
+        images: the training images, float ``[N, H, W, C]`` (any shape; every value counts).
+
+    Returns:
+        ``{"count": N, "min", "max", "mean"}``: the number of images and the smallest, largest and mean
+        pixel value over all of them (floats rounded to 6 digits).
+    """
+    import numpy as np
+
+    values = np.asarray(images)
+    if values.size == 0:
+        return {"count": 0, "min": 0.0, "max": 0.0, "mean": 0.0}
+    return {"count": int(values.shape[0]), "min": round(float(values.min()), 6), "max": round(float(values.max()), 6),
+            "mean": round(float(values.mean(dtype=np.float64)), 6)}
+
+
+def write_data_record(run: RunDir, images: Any) -> Path:
+    """Write :func:`data_record` of ``images`` to ``RUN_DIR/data.json`` (atomically)."""
+    return atomic_write_text(run.data, json.dumps(data_record(images), indent=2) + "\n")
+
+
+def read_data_record(run: RunDir) -> dict[str, float] | None:
+    """The run's ``data.json`` (:func:`data_record`), or None when absent (a run written before it existed) or
+    unreadable."""
+    try:
+        record = json.loads(run.data.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    keys = ("count", "min", "max", "mean")
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), (int, float)) for k in keys):
+        return None
+    return {k: record[k] for k in keys}
 
 
 def _make_root(root: Path) -> None:
