@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 from benchmarks.common import append_rows, load_average, parent_parser
+from benchmarks.harness.timing import interleaved_step_seconds
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -61,24 +60,21 @@ def main(argv: list[str] | None = None) -> int:
                 for b in batches[preset][:4]:
                     step(b)
                 steps[(preset, jit, signals)] = step
-    times = {key: [] for key in steps}
+    runners = {key: (step, batches[key[0]][4:]) for key, step in steps.items()}
+    rounds: dict = {key: [] for key in steps}
     load_before = load_average()
-    for _ in range(args.repeats):
-        for key, step in steps.items():
-            data = batches[key[0]][4:]
-            t0 = time.perf_counter()
-            for b in data:
-                stats = step(b)
-            float(stats["d_loss"])
-            times[key].append(1000 * (time.perf_counter() - t0) / args.steps)
+
+    def record(_round, seconds):  # every round's milliseconds per step, for the spread
+        for key, value in seconds.items():
+            rounds[key].append(1000 * value)
+
+    medians = interleaved_step_seconds(runners, args.repeats, on_round=record)
     load_after = load_average()
     rows = []
-    for (preset, jit, signals), t in times.items():
-        base = statistics.median(times[(preset, jit, False)])
-        rows.append({"preset": preset, "xla": jit, "health_signals": signals,
-                     "ms_per_step": round(statistics.median(t), 2),
-                     "ms_spread": [round(min(t), 2), round(max(t), 2)],
-                     "ratio_to_without": round(statistics.median(t) / base, 4),
+    for (preset, jit, signals), t in rounds.items():
+        ms, base = 1000 * medians[(preset, jit, signals)], 1000 * medians[(preset, jit, False)]
+        rows.append({"preset": preset, "xla": jit, "health_signals": signals, "ms_per_step": round(ms, 2),
+                     "ms_spread": [round(min(t), 2), round(max(t), 2)], "ratio_to_without": round(ms / base, 4),
                      "steps": args.steps, "repeats": args.repeats,
                      "load_before": load_before, "load_after": load_after})
     for r in rows:

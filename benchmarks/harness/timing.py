@@ -2,7 +2,7 @@
 
 Interleaving (every runner once per round, the median round counts) keeps a change of
 the machine's load from favouring whichever runner happened to be timed during a quiet
-spell. Used by ``benchmarks.experiments.update_rule``, ``stabilisers`` and ``pggan``.
+spell. Used by ``benchmarks.experiments.update_rule``, ``stabilisers``, ``pggan`` and ``health_cost``.
 """
 
 from __future__ import annotations
