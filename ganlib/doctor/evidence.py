@@ -241,28 +241,24 @@ def draw_samples(run: RunDir, num_samples: int, *, seed: int = 0,
                           duplicate_share=duplicate_share(images), class_accuracy=accuracy)
 
 
-def duplicate_share(images: np.ndarray, *, distance: float = DUPLICATE_DISTANCE, block: int = 1000) -> float:
+def duplicate_share(images: np.ndarray, *, distance: float = DUPLICATE_DISTANCE) -> float:
     """The share of ``images`` with another image closer than ``distance`` (pixel L2), in [0, 1].
+
+    Each image's nearest other image is :func:`ganlib.metrics.neighbours.knn_radii` with ``k = 1``.
 
     Args:
         images: float ``[N, ...]``, N >= 1 (flattened per image).
         distance: the near-duplicate distance (:data:`DUPLICATE_DISTANCE` for images in [-1, 1]).
-        block: rows per block of the distance matrix (memory: ``block * N`` floats).
 
     Returns:
-        The share; 0 for a single image.
+        The share; 0 for a single image, or when an image is not finite (no distance can be measured).
     """
+    from ganlib.metrics.neighbours import knn_radii
+
     x = np.asarray(images, np.float32).reshape(len(images), -1)
-    if len(x) < 2:
+    if len(x) < 2 or not np.isfinite(x).all():
         return 0.0
-    norms = np.einsum("ij,ij->i", x, x)
-    near = np.zeros(len(x), bool)
-    for i in range(0, len(x), block):
-        d2 = norms[i:i + block, None] + norms[None, :] - 2.0 * (x[i:i + block] @ x.T)
-        rows = np.arange(i, min(i + block, len(x)))
-        d2[rows - i, rows] = np.inf  # not its own duplicate
-        near[rows] = d2.min(axis=1) < distance ** 2
-    return float(near.mean())
+    return float(np.mean(knn_radii(x, k=1) < distance))
 
 
 def _span(n: int, fraction: float, minimum: int) -> int:
