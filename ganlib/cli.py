@@ -40,7 +40,7 @@ from ganlib import checks
 from ganlib.checks import argparse_type
 from ganlib.config import PRESETS, TrainConfig, get_config
 from ganlib.data import DATA_DIR_ENV
-from ganlib.errors import DataError, DivergenceError, RunDirError, RunReadError
+from ganlib.errors import DataError, DivergenceError, RunDirError, RunReadError, TrainingInterrupted
 
 COMMANDS = ("train", "sample", "gif", "interpolate", "evaluate", "export", "doctor")
 
@@ -175,6 +175,10 @@ def _add_train(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "--batch-size is the global batch, split over the replicas; XLA is off on several replicas")
     t.add_argument("--tpu", default=None,
                    help="TPU name or grpc:// address for --strategy tpu (default: found automatically, as on Colab)")
+    t.add_argument("--checkpoint-every", type=_non_negative_float, default=300.0, metavar="SECONDS",
+                   help="also save a checkpoint within an epoch every SECONDS of training (0: after every step; "
+                   "Ctrl-C and SIGTERM save one too, then stop): a resume continues from it mid-epoch. The default's "
+                   "cost: docs/decisions/018-within-epoch-checkpoints.md")
     t.add_argument("--deterministic", action="store_true",
                    help="enable TensorFlow op determinism (bit-identical reruns, slower)")
     t.add_argument("--overwrite", action="store_true",
@@ -531,7 +535,7 @@ def _train(args: argparse.Namespace) -> int:
     history = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite, progress=not args.no_progress,
                     jit_compile=args.jit, steps_per_execution=args.steps_per_execution,
                     strategy=get_strategy(args.strategy, tpu=args.tpu), gif_fps=args.fps,
-                    tensorboard=args.tensorboard)
+                    tensorboard=args.tensorboard, checkpoint_every=args.checkpoint_every)
     last = history[-1]
     print(f"Done: {int(last['epoch'])} epochs, last epoch d_loss={last['d_loss']:.3f} g_loss={last['g_loss']:.3f} "
           f"({last['seconds']:.0f} s, {last['images_per_second']:.0f} images/s).")
@@ -754,6 +758,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         args.subparser.error(with_flags(str(err)) if args.command == "train" else str(err))  # exits with 2
+    except TrainingInterrupted as err:  # a checkpoint was saved where training stopped
+        print(f"\n{err}", file=sys.stderr)
+        return 128 + err.signum
     except KeyboardInterrupt:
         print("\nInterrupted. Run the same command again to resume from the last checkpoint.", file=sys.stderr)
         return 130

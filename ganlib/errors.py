@@ -66,6 +66,19 @@ class RunReadError(RuntimeError):
     that is truncated, corrupt or of a newer schema (the :class:`RunDirError` is its cause)."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT or SIGTERM after saving a checkpoint within the epoch; the message names it.
+
+    Attributes:
+        signum: the signal received (``signal.SIGINT``: 2, ``signal.SIGTERM``: 15).
+        checkpoint: the prefix of the checkpoint saved (None if nothing was left to save).
+    """
+
+    def __init__(self, message: str, *, signum: int, checkpoint: str | None):
+        super().__init__(message)
+        self.signum, self.checkpoint = signum, checkpoint
+
+
 class DataError(ValueError):
     """Training or test data that cannot be found or read (a missing, truncated or corrupt file)."""
 
@@ -74,5 +87,5 @@ class IDXError(DataError):
     """An IDX file that is missing, truncated, of the wrong magic number, or inconsistent with its header."""
 
 
-__all__ = ["DataError", "DivergenceError", "IDXError", "RunDirError", "RunLockedError", "RunReadError",
-           "StorageError"]
+__all__ = ["DataError", "DivergenceError", "IDXError", "RunDirError", "RunLockedError", "RunReadError", "StorageError",
+           "TrainingInterrupted"]

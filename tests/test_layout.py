@@ -115,7 +115,8 @@ def test_the_loop_knows_nothing_of_metrics():
 # The training core: what every family shares. A model family (conditional, progressive) or a component (the EMA)
 # enters through the registry of ganlib.train.family and the objects it builds, never by name in these modules.
 CORE = [PACKAGE / "train" / f"{m}.py" for m in
-        ("api", "callbacks", "distribute", "frames", "keras_fit", "loop", "runs", "state", "step", "tensorboard")]
+        ("api", "callbacks", "checkpoints", "distribute", "frames", "keras_fit", "loop", "runs", "state", "step",
+         "tensorboard", "within_epoch")]
 CORE.append(PACKAGE / "export.py")
 FEATURES = {"conditional", "progressive", "growth", "growing", "grow", "ema", "pggan", "fade", "alpha", "labels_"}
 FEATURE_MODULES = ("ganlib.conditional", "ganlib.progressive", "ganlib.train.ema")

@@ -171,12 +171,16 @@ class ProgressiveEpochs:
         self._runners: dict[int, Callable] = {}
         self.images_this_epoch = 0
 
-    def run_epoch(self, epoch: int) -> Iterator[dict[str, float]]:
+    def run_epoch(self, epoch: int, skip: int = 0) -> Iterator[dict[str, float]]:
         """Run epoch ``epoch`` (1-based) from the growth's ``images_seen``; yield each step's statistics,
-        after the growth has advanced past the step (so a callback sees the stage and alpha of the next step)."""
+        after the growth has advanced past the step (so a callback sees the stage and alpha of the next step).
+
+        ``skip``: steps of the epoch already trained (a resume from a checkpoint within it, which restored
+        the growth's ``images_seen`` after them); the remaining ``steps_per_epoch - skip`` run.
+        """
         gan, growth, config = self.gan, self.gan.growth, self.gan.config
         start = int(growth.images_seen.numpy())
-        segments = plan_steps(growth.schedule, start, self.steps_per_epoch, config.n_critic)
+        segments = plan_steps(growth.schedule, start, self.steps_per_epoch - skip, config.n_critic)
         self.images_this_epoch = sum(s.steps * s.images_per_step for s in segments)
         order = stream_indices(len(self.images), config.seed, start, self.images_this_epoch)
         position = 0

@@ -19,7 +19,8 @@ class Callback:
     """Per-run work plugged into :func:`ganlib.train.loop.train_loop` without growing the loop: override what you need.
 
     ``step`` counts generator iterations since the run started (it continues across a
-    resume: a run resumed after epoch ``k`` goes on from ``k * steps_per_epoch``).
+    resume: a run resumed after epoch ``k`` goes on from ``k * steps_per_epoch``, one resumed from a
+    checkpoint within an epoch from that checkpoint's step).
     Hooks are called in the order the callbacks are given.
     """
 
@@ -28,6 +29,10 @@ class Callback:
 
     def on_step_end(self, gan: GAN, step: int, stats: dict[str, float]) -> None:
         """After generator iteration ``step`` (1-based), with its float statistics (see ``STEP_KEYS``)."""
+
+    def on_checkpoint(self, gan: GAN, step: int) -> None:
+        """Before a checkpoint within an epoch, after generator iteration ``step``: put on disk what a resume from it
+        must find (a resumed run calls :meth:`on_train_begin` with that ``step``)."""
 
     def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> dict[str, float] | None:
         """After an epoch's sample grid and before its checkpoint; returned values join the history row."""

@@ -93,8 +93,8 @@ def component_types() -> list[type]:
 class EpochRunner:
     """One epoch of train steps from the loop's data: the standard families' runner.
 
-    ``run_epoch(epoch)`` yields the float statistics of each of ``steps_per_epoch`` generator
-    iterations; ``images_this_epoch`` is the number of real images they consumed.
+    ``run_epoch(epoch, skip=0)`` yields the float statistics of each of the ``steps_per_epoch - skip``
+    generator iterations left in the epoch; ``images_this_epoch`` is the number of real images they consumed.
 
     Args:
         family: the family (its ``config`` gives ``n_critic``, ``batch_size`` and ``seed``).
@@ -111,14 +111,18 @@ class EpochRunner:
         self._run = make_runner()
         self.images_this_epoch = steps_per_epoch * self.config.n_critic * self.config.batch_size
 
-    def run_epoch(self, epoch: int) -> Iterator[dict[str, float]]:
-        """The steps of epoch ``epoch`` (1-based): one seeded shuffle of the data per epoch."""
+    def run_epoch(self, epoch: int, skip: int = 0) -> Iterator[dict[str, float]]:
+        """The steps of epoch ``epoch`` (1-based): one seeded shuffle of the data per epoch.
+
+        ``skip``: steps of the epoch already trained (a resume from a checkpoint within it); their batches
+        are skipped and the remaining ``steps_per_epoch - skip`` steps run.
+        """
         from ganlib.data import make_pipeline
 
         c = self.config
         dataset = make_pipeline(self.images, c.n_critic * c.batch_size, seed=c.seed, epoch=epoch - 1,
                                 labels=self.labels)
-        return self._run(dataset, self.steps_per_epoch)
+        return self._run(dataset.skip(skip) if skip else dataset, self.steps_per_epoch - skip)
 
 
 class Family:

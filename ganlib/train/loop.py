@@ -20,9 +20,9 @@ raises, and turns a write that fails for lack of space or permission into a
 
 from __future__ import annotations
 
-import errno
 import math
 import os
+import signal
 import sys
 import time
 from typing import Iterable, Iterator
@@ -31,9 +31,10 @@ import numpy as np
 import tensorflow as tf
 
 from ganlib.config import TrainConfig
-from ganlib.errors import DivergenceError
+from ganlib.errors import DivergenceError, TrainingInterrupted
 from ganlib.data import check_images, load_dataset
 from ganlib.train.callbacks import Callback
+from ganlib.train.checkpoints import save_checkpoint
 from ganlib.train.distribute import config_for_strategy
 from ganlib.train.family import family_for
 from ganlib.train.frames import TrainingFrames
@@ -41,6 +42,7 @@ from ganlib.train.runs import (RunDir, RunLock, prepare_run_dir, read_csv, recor
                                storage_errors, write_csv, write_data_record)
 from ganlib.train.state import GAN, build_gan, restore_checkpoint
 from ganlib.train.step import make_train_function, xla_supported
+from ganlib.train.within_epoch import StopRequests, Timer, WithinEpochCheckpoints
 from ganlib.viz import make_gif, plot_losses, save_image_grid
 
 
@@ -58,6 +60,7 @@ def train_loop(
     strategy: tf.distribute.Strategy | None = None,
     gif_fps: float = 8.0,
     max_to_keep: int = 3,
+    checkpoint_every: float | None = 300.0,
     callbacks: Iterable[Callback] = (),
 ) -> list[dict[str, float]]:
     """Train a GAN, writing sample grids, a GIF, loss curves, history and checkpoints to ``out_dir``.
@@ -65,7 +68,9 @@ def train_loop(
     Running it again on the same ``out_dir`` with the same config resumes from
     the last checkpoint (``config.epochs`` may be raised to train longer); if that
     checkpoint cannot be read (truncated, corrupt), from the one before it, with a
-    warning on stdout. The run's outputs are described in :mod:`ganlib.train.runs`.
+    warning on stdout. Between epoch checkpoints, one is written every ``checkpoint_every``
+    seconds and on SIGINT/SIGTERM, and a resume continues from it mid-epoch
+    (:mod:`ganlib.train.within_epoch`). The run's outputs are described in :mod:`ganlib.train.runs`.
 
     One writer: the function holds ``out_dir``'s lock (:class:`ganlib.train.runs.RunLock`,
     an OS advisory lock on ``out_dir/.lock`` recording this process's pid, host and start
@@ -96,7 +101,10 @@ def train_loop(
             :func:`ganlib.train.distribute.get_strategy`); ``config.batch_size`` is the global
             batch, split evenly over the replicas. None: the current (default) strategy.
         gif_fps: frames per second of the training GIF (its frames: :mod:`ganlib.train.frames`).
-        max_to_keep: checkpoints kept by the CheckpointManager.
+        max_to_keep: epoch checkpoints kept by the CheckpointManager.
+        checkpoint_every: seconds of training between checkpoints within an epoch (None: after every epoch only);
+            a SIGINT or SIGTERM also saves one and stops (see :mod:`ganlib.train.within_epoch`). The default's
+            cost: docs/decisions/018-within-epoch-checkpoints.md.
         callbacks: :class:`ganlib.train.callbacks.Callback` objects (per-step, per-epoch and
             per-run work), called in order after the family's callbacks and the GIF's frames;
             the values an ``on_epoch_end`` returns join the epoch's history row.
@@ -121,9 +129,15 @@ def train_loop(
             iteration's ``n_critic * batch_size`` images, a batch size not divisible by
             the number of replicas, labels the family refuses (missing, given to a family without labels,
             of the wrong shape or out of range), or an option the family refuses.
+        TrainingInterrupted: a SIGINT or SIGTERM stopped training after the step it came in; the message names the
+            checkpoint saved there (a ``KeyboardInterrupt``). A second SIGINT interrupts at once, without saving.
         DivergenceError: a loss became non-finite (the last good checkpoint is kept; ``steps.csv`` holds the
             epoch's steps up to the non-finite one, its last row, for ``python -m ganlib doctor``).
     """
+    if checkpoint_every is not None and not (isinstance(checkpoint_every, (int, float))
+                                             and math.isfinite(checkpoint_every) and checkpoint_every >= 0):
+        raise ValueError("Expected checkpoint_every to be a number of seconds >= 0, or None (after every epoch "
+                         f"only). Received: checkpoint_every={checkpoint_every!r}")
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     config = config_for_strategy(config, strategy)
     family = family_for(config)
@@ -141,63 +155,96 @@ def train_loop(
         with storage_errors(run, lambda: last_good):
             remove_partial_checkpoints(run)  # what a process killed mid-save left
             start = int(gan.epoch.numpy())
+            per_iteration = config.n_critic * config.batch_size
+            steps_per_epoch = len(images) // per_iteration
+            within = WithinEpochCheckpoints(gan, run, steps_per_epoch)
+            resumed = within.restore(start, on_failure=lambda: restore_checkpoint(gan, manager.checkpoints))
+            skip, seconds_before = (resumed[0], resumed[1]) if resumed else (0, 0.0)
+            if resumed:
+                last_good = resumed[2]
+            done = start * steps_per_epoch + skip  # generator iterations already trained
             history = [r for r in read_csv(run.history) if r["epoch"] <= start]
-            steps_log = [r for r in read_csv(run.steps) if r["epoch"] <= start]
+            steps_log = read_csv(run.steps)[:done]
             for stale in run.sample_grids():
                 if int(stale.stem.split("_")[1]) > start:
                     stale.unlink()
-            if start:
-                print(f"Resuming {run.root} from epoch {start} ({last_good}).", flush=True)
+            if start or skip:
+                where = f", step {skip} of {steps_per_epoch}" if skip else ""
+                print(f"Resuming {run.root} from epoch {start}{where} ({last_good}).", flush=True)
 
-            per_iteration = config.n_critic * config.batch_size
-            steps_per_epoch = len(images) // per_iteration
             epochs = gan.family.epoch_runner(gan, images, labels, steps_per_epoch,
                                              lambda: step_runner(gan, jit_compile, steps_per_execution))
             plan = gan.family.describe_run(gan, config.epochs * steps_per_epoch)
             if plan:
                 print(plan, flush=True)
             for callback in callbacks:
-                callback.on_train_begin(gan, run, start * steps_per_epoch, steps_per_epoch)
-            for epoch in range(start + 1, config.epochs + 1):
-                sums: dict[str, float] = {}
-                t0 = time.perf_counter()
-                with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress) as bar:
-                    for i, stats in enumerate(epochs.run_epoch(epoch), start=1):
-                        if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
-                            # The evidence of the divergence (this epoch's steps, the non-finite one last) for
-                            # 'doctor'; a resumed run drops these rows with the rest of the unfinished epoch.
+                callback.on_train_begin(gan, run, done, steps_per_epoch)
+            # Within-epoch checkpoints need every worker to stop at the same step: not under several workers.
+            single = _num_workers(strategy) == 1
+            timer = Timer(checkpoint_every if single else None)
+            with StopRequests() as stop:
+                for epoch in range(start + 1, config.epochs + 1):
+                    first = skip if epoch == start + 1 else 0  # steps of this epoch trained before a resume
+                    sums: dict[str, float] = {}
+                    for r in steps_log[len(steps_log) - first:] if first else ():
+                        for k, v in r.items():
+                            if k != "epoch":
+                                sums[k] = sums.get(k, 0.0) + v
+                    t0 = time.perf_counter() - (seconds_before if first else 0.0)
+                    with _progress(steps_per_epoch, f"epoch {epoch}/{config.epochs}", progress, first) as bar:
+                        for i, stats in enumerate(epochs.run_epoch(epoch, skip=first), start=first + 1):
+                            if not (math.isfinite(stats["d_loss"]) and math.isfinite(stats["g_loss"])):
+                                # The evidence of the divergence (this epoch's steps, the non-finite one last) for
+                                # 'doctor'; a resumed run drops these rows with the rest of the unfinished epoch.
+                                steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4), **stats})
+                                write_csv(run.steps, steps_log)
+                                raise DivergenceError(
+                                    f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
+                                    f"g_loss={stats['g_loss']}. The last good checkpoint is "
+                                    f"{last_good or 'none (no epoch had finished)'}; lower the learning "
+                                    f"rates or change the preset, then resume or start over with --overwrite."
+                                )
+                            for k, v in stats.items():
+                                sums[k] = sums.get(k, 0.0) + v
+                            step = (epoch - 1) * steps_per_epoch + i
+                            for callback in callbacks:
+                                callback.on_step_end(gan, step, stats)
                             steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4), **stats})
-                            write_csv(run.steps, steps_log)
-                            raise DivergenceError(
-                                f"Training diverged at epoch {epoch}, step {i}: d_loss={stats['d_loss']}, "
-                                f"g_loss={stats['g_loss']}. The last good checkpoint is "
-                                f"{last_good or 'none (no epoch had finished)'}; lower the learning "
-                                f"rates or change the preset, then resume or start over with --overwrite."
-                            )
-                        for k, v in stats.items():
-                            sums[k] = sums.get(k, 0.0) + v
-                        for callback in callbacks:
-                            callback.on_step_end(gan, (epoch - 1) * steps_per_epoch + i, stats)
-                        steps_log.append({"epoch": round(epoch - 1 + i / steps_per_epoch, 4), **stats})
-                        bar.update(1)
-                        if i % 10 == 0 or i == steps_per_epoch:
-                            bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",
-                                            refresh=False)
-                seconds = time.perf_counter() - t0
-                row: dict[str, float] = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()},
-                                         "seconds": round(seconds, 3),
-                                         "images_per_second": round(epochs.images_this_epoch / seconds, 1)}
-                gan.epoch.assign(epoch)
-                lock.check()  # the directory is still the one locked (not moved, deleted or recreated)
-                save_image_grid(gan.fixed_grid(), run.sample_grid(epoch), title=f"{config.preset} - epoch {epoch}"
-                                + gan.title_suffix, cols=gan.grid_columns)
-                for callback in callbacks:
-                    row.update(callback.on_epoch_end(gan, row) or {})
-                history.append(row)
-                write_csv(run.steps, steps_log)
-                write_csv(run.history, history)
-                last_good = _save_checkpoint(manager, run, epoch)
-                _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
+                            bar.update(1)
+                            if i % 10 == 0 or i == steps_per_epoch:
+                                bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}",
+                                                refresh=False)
+                            # Within an epoch, only where a call of the step function ends (steps_per_execution).
+                            boundary = i < steps_per_epoch and (i - first) % steps_per_execution == 0
+                            if boundary and single and (timer.due or stop.requested):
+                                lock.check()
+                                write_csv(run.steps, steps_log)
+                                for callback in callbacks:
+                                    callback.on_checkpoint(gan, step)
+                                last_good = within.save(epoch, i, time.perf_counter() - t0)
+                                timer.reset()
+                            if stop.requested and (boundary or i == steps_per_epoch):
+                                bar.close()
+                                raise _interrupted(stop.signal, last_good, epoch, i, steps_per_epoch)
+                    seconds = time.perf_counter() - t0
+                    row: dict[str, float] = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()},
+                                             "seconds": round(seconds, 3),
+                                             "images_per_second": round(epochs.images_this_epoch / seconds, 1)}
+                    gan.epoch.assign(epoch)
+                    lock.check()  # the directory is still the one locked (not moved, deleted or recreated)
+                    save_image_grid(gan.fixed_grid(), run.sample_grid(epoch),
+                                    title=f"{config.preset} - epoch {epoch}" + gan.title_suffix, cols=gan.grid_columns)
+                    for callback in callbacks:
+                        row.update(callback.on_epoch_end(gan, row) or {})
+                    history.append(row)
+                    write_csv(run.steps, steps_log)
+                    write_csv(run.history, history)
+                    last_good = save_checkpoint(manager, run, epoch)
+                    within.clear()
+                    timer.reset()
+                    _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
+                    if stop.requested:  # the signal came during the epoch's last step or its end
+                        raise _interrupted(stop.signal, last_good, epoch, steps_per_epoch, steps_per_epoch)
 
             if history and start >= config.epochs:  # nothing trained now: refresh outputs a crash may have left stale
                 _write_summaries(run, history, steps_log, config, gif_fps, steps_per_epoch)
@@ -227,29 +274,27 @@ def _training_data(config: TrainConfig, family, data_dir, images, labels) -> tup
     return images, labels
 
 
-# The errno of a failed checkpoint write, recognised in TensorFlow's message (it carries the OS's strerror).
-_CHECKPOINT_ERRNOS = tuple(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG, errno.EROFS,
-                                       errno.EACCES, errno.EPERM, errno.ENOENT, errno.EIO) if e is not None)
+def _interrupted(signum: int | None, checkpoint: str | None, epoch: int, step: int,
+                 steps_per_epoch: int) -> TrainingInterrupted:
+    name = signal.Signals(signum).name if signum else "a signal"
+    saved = f"saved {checkpoint}" if checkpoint else "no checkpoint saved"
+    return TrainingInterrupted(
+        f"Stopped by {name} after epoch {epoch}, step {step} of {steps_per_epoch} ({saved}). Run the same command "
+        f"again to resume from there.", signum=signum or signal.SIGINT, checkpoint=checkpoint)
 
 
-def _save_checkpoint(manager: tf.train.CheckpointManager, run: RunDir, epoch: int) -> str:
-    """``manager.save(checkpoint_number=epoch)``; a failure becomes an ``OSError`` naming the checkpoint, and what the
-    failed save left (``ckpt-N_temp/``, a partial ``ckpt-N``) is removed."""
-    try:
-        return manager.save(checkpoint_number=epoch)
-    except (tf.errors.OpError, OSError) as err:
-        remove_partial_checkpoints(run, epoch)
-        if isinstance(err, OSError):
-            raise
-        code = next((e for e in _CHECKPOINT_ERRNOS if os.strerror(e) in err.message), errno.EIO)
-        reason = os.strerror(code) if os.strerror(code) in err.message else err.message
-        raise OSError(code, reason, str(run.checkpoints / f"ckpt-{epoch}")) from err
+def _num_workers(strategy: tf.distribute.Strategy) -> int:
+    resolver = strategy.cluster_resolver
+    if resolver is None:
+        return 1
+    tasks = resolver.cluster_spec().as_dict()
+    return max(1, sum(len(tasks.get(job, ())) for job in ("chief", "worker")))
 
 
-def _progress(total: int, desc: str, enabled: bool):
+def _progress(total: int, desc: str, enabled: bool, initial: int = 0):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="step", disable=not enabled, leave=True, file=sys.stdout,
+    return tqdm(total=total, initial=initial, desc=desc, unit="step", disable=not enabled, leave=True, file=sys.stdout,
                 dynamic_ncols=True, mininterval=0.5)
 
 

@@ -6,7 +6,10 @@ Layout of ``RUN_DIR``::
     data.json          a record of the training images the run started on: count, min, max, mean
                        (:func:`data_record`; written each time training starts, read by ``doctor``)
     .lock              the lock of the one process training the run (its pid, host and start time)
-    checkpoints/       tf.train.CheckpointManager files (networks, optimizers, epoch, RNG state)
+    checkpoints/       tf.train.CheckpointManager files (networks, optimizers, epoch, RNG state): ckpt-E
+                       after epoch E
+      within_epoch/    at most one checkpoint within the unfinished epoch, step-N after generator
+                       iteration N, with the position in the epoch (ganlib.train.within_epoch)
     samples/epoch_0001.png ...   the fixed-z sample grid after each epoch
     frames/step_0000000.png ...  the fixed-z grid at the steps of the frame schedule (ganlib.train.frames)
     training.gif       the frames (or, without frames, the sample grids) as an animation
@@ -673,18 +676,21 @@ def recorded_checkpoint(run: RunDir) -> str | None:
     return str(run.checkpoints / match.group(1))  # an absolute path stays absolute
 
 
-def remove_partial_checkpoints(run: RunDir, number: int | None = None) -> None:
-    """Remove what an unfinished checkpoint save left in ``RUN_DIR/checkpoints``: TensorFlow's ``ckpt-N_temp/``
-    folders, and with ``number`` the files of ``ckpt-<number>`` (a save of it that failed).
+def remove_partial_checkpoints(run: RunDir, number: int | None = None, *, folder: Path | None = None,
+                               prefix: str = "ckpt") -> None:
+    """Remove what an unfinished checkpoint save left in ``RUN_DIR/checkpoints`` and its subfolders (the within-epoch
+    checkpoint's): TensorFlow's ``<prefix>-N_temp/`` folders, and with ``number`` the files of ``<prefix>-<number>`` in
+    ``folder`` (default ``RUN_DIR/checkpoints``; a save of it that failed).
 
     Only the process holding the run's :class:`RunLock` may call it (another writer's save would be in progress).
     Errors are ignored: a read-only or vanished folder has nothing to clean.
     """
     if not run.checkpoints.is_dir():
         return
-    for temp in run.checkpoints.glob("*_temp"):
+    for temp in [*run.checkpoints.glob("*_temp"), *run.checkpoints.glob("*/*_temp")]:
         shutil.rmtree(temp, ignore_errors=True)
+    folder = run.checkpoints if folder is None else folder
     if number is not None:
-        for part in [*run.checkpoints.glob(f"ckpt-{number}.data-*"), run.checkpoints / f"ckpt-{number}.index"]:
+        for part in [*folder.glob(f"{prefix}-{number}.data-*"), folder / f"{prefix}-{number}.index"]:
             with contextlib.suppress(OSError):
                 part.unlink(missing_ok=True)

@@ -76,8 +76,12 @@ class GAN:
             return extras[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def checkpoint(self) -> tf.train.Checkpoint:
-        """A ``tf.train.Checkpoint`` over everything that a resumed run must continue from."""
+    def checkpoint(self, **more: Any) -> tf.train.Checkpoint:
+        """A ``tf.train.Checkpoint`` over everything that a resumed run must continue from.
+
+        ``more`` adds further trackable objects by name (the loop's position within an epoch,
+        :mod:`ganlib.train.within_epoch`).
+        """
         return tf.train.Checkpoint(
             generator=self.generator,
             discriminator=self.discriminator,
@@ -87,6 +91,7 @@ class GAN:
             epoch=self.epoch,
             fixed_z=self.fixed_z,
             **{name: value for name, value in self.extras.items() if value is not None},
+            **more,
         )
 
     def _sampler(self):
@@ -289,7 +294,8 @@ def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = 
         )
 
 
-def restore_checkpoint(gan: GAN, checkpoints: Sequence[str], *, strict: bool = True) -> str | None:
+def restore_checkpoint(gan: GAN, checkpoints: Sequence[str], *, strict: bool = True,
+                       more: dict[str, Any] | None = None) -> str | None:
     """Restore into ``gan`` the newest of ``checkpoints`` that can be read, falling back to older ones.
 
     A checkpoint whose files are truncated or corrupt (TensorFlow fails to read them, with an ``OpError``
@@ -301,6 +307,7 @@ def restore_checkpoint(gan: GAN, checkpoints: Sequence[str], *, strict: bool = T
         checkpoints: checkpoint prefixes, oldest first (``CheckpointManager.checkpoints``).
         strict: check that every object of ``gan`` was restored (to resume training); False: the
             checkpoint may hold more than ``gan`` uses (sampling, evaluation).
+        more: further objects the checkpoints hold beside the GAN's (see :meth:`GAN.checkpoint`).
 
     Returns:
         The prefix restored; None when ``checkpoints`` is empty.
@@ -313,7 +320,7 @@ def restore_checkpoint(gan: GAN, checkpoints: Sequence[str], *, strict: bool = T
     failures = []
     for i, path in enumerate(candidates):
         try:
-            status = gan.checkpoint().restore(path)
+            status = gan.checkpoint(**(more or {})).restore(path)
         except Exception as err:  # noqa: BLE001 - whatever fails while reading a checkpoint's files makes it unusable
             reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
             failures.append(f"{path} ({reason})")

@@ -82,6 +82,9 @@ class TensorBoardLogger(Callback):
             self._step_writers[keys] = _scalar_writer(self.writer, [f"step/{k}" for k in keys])
         self._step_writers[keys](tf.constant(step, tf.int64), tf.constant([stats[k] for k in keys], tf.float32))
 
+    def on_checkpoint(self, gan: GAN, step: int) -> None:
+        self.writer.flush()  # the events up to ``step`` on disk before the checkpoint a resume continues from
+
     def on_epoch_end(self, gan: GAN, row: dict[str, float]) -> None:
         epoch = int(row["epoch"])
         with self.writer.as_default(step=epoch * self._steps_per_epoch):
