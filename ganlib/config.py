@@ -259,8 +259,9 @@ class TrainConfig:
                            "preset pix2pix): a U-Net generator completes digits whose masked region is hidden, "
                            "a PatchGAN discriminator judges (masked input, completion) pairs; g_filters / "
                            "d_filters are their widths", "--pix2pix")
-    mask: str = _field("square", "pix2pix: the region hidden from the generator: square (a mask_size x mask_size "
-                       "square at a random position, a new one per image and step) or lower_half (rows 14-27)",
+    mask: str = _field("lower_half", "pix2pix: the region hidden from the generator: square (a mask_size x mask_size "
+                       "square at a random position, a new one per image and step) or lower_half (rows 14-27; the default, "
+                       "docs/decisions/016-inpainting-and-strokes.md)",
                        "--mask", choices=MASKS)
     mask_size: int = _field(14, "pix2pix: side of the square mask in pixels, 1..28", "--mask-size",
                             type=_POSITIVE_INT)

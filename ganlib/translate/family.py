@@ -68,8 +68,31 @@ class TranslationFamily(Family):
         raise NotImplementedError
 
     def translate(self, gan: GAN, images: np.ndarray, **options: Any) -> np.ndarray:
-        """Apply the trained translator to ``images`` (inference mode); see the subclasses."""
+        """Apply the trained translator to inputs checked by :meth:`translation_inputs` (inference mode).
+
+        Returns:
+            float32 ``[N, 28, 28, 1]`` in [-1, 1].
+        """
         raise NotImplementedError
+
+    #: what :meth:`translation_inputs` accepts, for error messages.
+    accepted_inputs = "images [N, 28, 28] or [N, 28, 28, 1]"
+
+    def translation_inputs(self, images: np.ndarray, *, flag: str = "images", seed: int = 0) -> np.ndarray:
+        """Check images given to the translator and put them in the generator's input form (NumPy only).
+
+        Accepted: float in [-1, 1] or uint8 in 0..255 (mapped to [-1, 1]), shaped as
+        :attr:`accepted_inputs`; a subclass may add forms.
+
+        Raises:
+            ValueError: another shape, dtype or range; the message names ``flag``, what was expected and
+                what was received.
+        """
+        return check_translation_images(images, flag=flag, accepted=self.accepted_inputs)
+
+    def shown_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        """The images ``[N, 28, 28, 1]`` that a grid shows for inputs of :meth:`translation_inputs`."""
+        return inputs[..., :1]
 
     def epoch_runner(self, gan: GAN, images, labels, steps_per_epoch: int, make_runner) -> EpochRunner:
         gan.grid_pairs.assign(self.grid_pairs_from(images, int(gan.grid_pairs.shape[0])))
@@ -86,10 +109,39 @@ class TranslationFamily(Family):
         return np.concatenate(groups).astype(np.float32)
 
 
+def check_translation_images(images: Any, *, flag: str = "images", accepted: str = "[N, 28, 28, 1]",
+                             channels: tuple[int, ...] = (1,)) -> np.ndarray:
+    """Images for a translator: float32 ``[N, 28, 28, C]`` in [-1, 1], ``C`` in ``channels``.
+
+    ``[N, 28, 28]`` gets a channel axis; uint8 images (0..255) are mapped to [-1, 1].
+
+    Raises:
+        ValueError: not an array of numbers, another shape, no image, non-finite values or values
+            outside [-1, 1]; the message names ``flag``, expected and received.
+    """
+    x = np.asarray(images)
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{flag}: expected numbers, {accepted}. Received: dtype={x.dtype}")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[1:3] != (28, 28) or x.shape[3] not in channels or len(x) == 0:
+        raise ValueError(f"{flag}: expected {accepted} with N >= 1. Received: shape={list(np.shape(images))}")
+    if x.dtype == np.uint8:
+        return (x.astype(np.float32) / 127.5 - 1.0).astype(np.float32)
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{flag}: expected finite values in [-1, 1]. Received: values containing NaN or infinity")
+    lo, hi = float(x[..., 0].min()), float(x[..., 0].max())
+    if lo < -1 or hi > 1:
+        raise ValueError(f"{flag}: expected image values in [-1, 1] (or uint8 0..255). Received values in "
+                         f"[{lo:.4g}, {hi:.4g}]")
+    return x
+
+
 def predict(model, inputs: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """``model(inputs, training=False)`` in batches: float32 ``[N, 28, 28, C]``."""
     parts = [model(inputs[i:i + batch_size], training=False).numpy() for i in range(0, len(inputs), batch_size)]
     return np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 28, 28, 1), np.float32)
 
 
-__all__ = ["TranslationFamily", "predict"]
+__all__ = ["TranslationFamily", "check_translation_images", "predict"]

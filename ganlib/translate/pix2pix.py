@@ -104,8 +104,36 @@ class Pix2PixFamily(TranslationFamily):
         shown = masked * (1 - pairs[..., 1:2]) + (-1.0) * pairs[..., 1:2]
         return [shown, completion, truth]
 
+    accepted_inputs = ("digits [N, 28, 28] or [N, 28, 28, 1] (the run's mask is applied) or masked inputs "
+                       "[N, 28, 28, 2] (masked image, mask in {0, 1}), values in [-1, 1] or uint8 0..255")
+
+    def translation_inputs(self, images, *, flag: str = "images", seed: int = 0) -> np.ndarray:
+        """Masked inputs ``[N, 28, 28, 2]``: given as such, or made from digits with the run's mask.
+
+        Digits ``[N, 28, 28(, 1)]`` get the run's mask (``config.mask``; a square's positions drawn
+        by ``default_rng(seed)``); pairs ``[N, 28, 28, 2]`` are checked (:func:`check_pairs`).
+
+        Raises:
+            ValueError: another shape or range (the message names ``flag``).
+        """
+        from ganlib.translate.family import check_translation_images
+
+        x = check_translation_images(images, flag=flag, accepted=self.accepted_inputs, channels=(1, 2))
+        if x.shape[-1] == 2:
+            if np.asarray(images).dtype == np.uint8:
+                x[..., 1] = (x[..., 1] > 0).astype(np.float32)
+            try:
+                return check_pairs(x, flag)
+            except ValueError as err:
+                raise ValueError(f"{flag}: {err}") from err
+        return tasks.masked_input(x, self.masks(len(x), seed))
+
+    def shown_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        """The masked images of the inputs (hidden pixels at the background, -1)."""
+        return inputs[..., :1]
+
     def translate(self, gan: GAN, images: np.ndarray, **options: Any) -> np.ndarray:
-        """Completions of masked inputs (see :func:`complete`)."""
+        """Completions of masked inputs ``[N, 28, 28, 2]`` (see :func:`complete`)."""
         return complete(gan, images)
 
     # -- training ----------------------------------------------------------------------------------------------------
