@@ -84,12 +84,12 @@ class CycleGANFamily(TranslationFamily):
     """The CycleGAN family (``config.cyclegan``, the ``cyclegan`` preset): see the module docstring.
 
     Extras: ``generator_f`` (F: Y -> X), ``discriminator_x`` (D_X), their optimizers ``f_optimizer``
-    and ``dx_optimizer``, and ``grid_pairs``. The fixed grid shows, per group of ``grid_columns``
+    and ``dx_optimizer``, ``grid_pairs`` and ``dropout_seeds``. The fixed grid shows, per group of ``grid_columns``
     training digits, rows x, G(x), y and F(y).
     """
 
     name = "cyclegan"
-    extra_names = ("generator_f", "discriminator_x", "f_optimizer", "dx_optimizer", "grid_pairs")
+    extra_names = ("generator_f", "discriminator_x", "f_optimizer", "dx_optimizer", "grid_pairs", "dropout_seeds")
     grid_channels = 2  # x, y
     rows_per_item = 4
     accepted_inputs = "images [N, 28, 28] or [N, 28, 28, 1], values in [-1, 1] or uint8 0..255"
@@ -108,7 +108,8 @@ class CycleGANFamily(TranslationFamily):
         dx_optimizer.build(discriminator_x.trainable_variables)
         return generator, discriminator, {
             "generator_f": generator_f, "discriminator_x": discriminator_x, "f_optimizer": f_optimizer,
-            "dx_optimizer": dx_optimizer, "grid_pairs": self.grid_variable(math.isqrt(c.num_samples))}
+            "dx_optimizer": dx_optimizer, "grid_pairs": self.grid_variable(math.isqrt(c.num_samples)),
+            "dropout_seeds": self.dropout_seeds(generator, generator_f)}
 
     def grid_pairs_from(self, images: np.ndarray, n: int) -> np.ndarray:
         x, y = tasks.stroke_domains(images, STROKE_SIZE)

@@ -59,6 +59,18 @@ class TranslationFamily(Family):
         return tf.Variable(np.zeros([n, 28, 28, self.grid_channels], np.float32), trainable=False,
                            name="grid_pairs")
 
+    @staticmethod
+    def dropout_seeds(*models):
+        """The states of the models' dropout seed generators, as one checkpointable object (the ``dropout_seeds`` extra).
+
+        Keras keeps a dropout layer's random state in a variable outside the model's weights, which a
+        checkpoint of the model does not hold; checkpointed here, a resumed run drops the same units.
+        """
+        import tensorflow as tf
+
+        states = [v for m in models for v in m.variables if v.path.endswith("seed_generator_state")]
+        return tf.train.Checkpoint(**{f"state_{i}": v for i, v in enumerate(states)})
+
     def grid_pairs_from(self, images: np.ndarray, n: int) -> np.ndarray:
         """The ``n`` grid items made from training images ``[N, 28, 28, 1]``: float32 ``[n, 28, 28, grid_channels]``."""
         raise NotImplementedError

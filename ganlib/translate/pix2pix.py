@@ -70,11 +70,12 @@ class Pix2PixFamily(TranslationFamily):
 
     Its generator is :func:`ganlib.translate.networks.build_unet` on the 2-channel masked input,
     its discriminator :func:`~ganlib.translate.networks.build_patchgan` on the 3-channel pair
-    (masked image, mask, image); its step is its own (:meth:`wrap_step`); extras: ``grid_pairs``.
+    (masked image, mask, image); its step is its own (:meth:`wrap_step`); extras: ``grid_pairs`` and
+    ``dropout_seeds``.
     """
 
     name = "pix2pix"
-    extra_names = ("grid_pairs",)
+    extra_names = ("grid_pairs", "dropout_seeds")
     grid_channels = 3  # masked image, mask, true image
     rows_per_item = 3
 
@@ -84,7 +85,8 @@ class Pix2PixFamily(TranslationFamily):
         c = self.config
         generator = build_unet(2, c.g_filters, dropout=c.dropout, name="generator")
         discriminator = build_patchgan(3, c.d_filters, batch_norm=c.d_batch_norm, name="discriminator")
-        return generator, discriminator, {"grid_pairs": self.grid_variable(math.isqrt(c.num_samples))}
+        return generator, discriminator, {"grid_pairs": self.grid_variable(math.isqrt(c.num_samples)),
+                                          "dropout_seeds": self.dropout_seeds(generator)}
 
     # -- data --------------------------------------------------------------------------------------------------------
 
