@@ -55,6 +55,18 @@ pggan      Karras et al. 2018 (https://arxiv.org/abs/1710.10196): progressive gr
            (``stabilize_images``, ``fade_images``) than the paper's 800k images per phase; no weight
            averaging by default (``ema``); the other departures are listed in ganlib.progressive.]
            Measurement: docs/decisions/009-pggan-preset.md.
+pix2pix    Isola et al. 2017 (https://arxiv.org/abs/1611.07004): inpainting MNIST digits
+           (``pix2pix=True``; ``ganlib.translate``): a U-Net generator on the masked input (masked image,
+           mask), a PatchGAN discriminator on the (input, output) pair, G* = arg min_G max_D L_cGAN + lambda
+           L_L1 (eq. 4) with lambda = 100, Adam(2e-4, 0.5), batch norm, dropout 0.5, no noise z. [28 -> 14 -> 7
+           U-Net and an 18x18 PatchGAN instead of the 256x256 networks; the lower-half mask; batch 64
+           instead of 1-10; inference with moving statistics and no dropout. Measurement:
+           docs/decisions/016-inpainting-and-strokes.md.]
+cyclegan   Zhu et al. 2017 (https://arxiv.org/abs/1703.10593): thin <-> bold digits (``cyclegan=True``;
+           ``ganlib.translate.cyclegan``), least-squares adversarial losses (sec. 4), cycle consistency
+           lambda = 10 (eq. 2-3), identity loss 0.5 lambda (sec. 5.2), Adam(2e-4, 0.5). [U-Net generators and
+           18x18 PatchGANs with batch norm instead of ResNets with instance norm and 70x70 PatchGANs; batch 16
+           instead of 1; no history buffer of generated images; no learning-rate decay.]
 =========  ===============================================================================
 
 The simultaneous update (``simultaneous_update=True``, the n_critic = 1 presets) takes the
@@ -531,23 +543,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         beta_2=0.999,
         n_critic=1,
     ),
-    "pggan": dict(  # the paper's settings (ganlib.progressive.paper), at MNIST size
-        progressive=True,
-        discriminator_loss="wasserstein",
-        generator_loss="wasserstein",
-        gp_weight=PGGAN.GP_WEIGHT,
-        drift_weight=PGGAN.DRIFT_WEIGHT,
-        d_batch_norm=False,
-        g_learning_rate=PGGAN.ADAM["learning_rate"],
-        d_learning_rate=PGGAN.ADAM["learning_rate"],
-        beta_1=PGGAN.ADAM["beta_1"],
-        beta_2=PGGAN.ADAM["beta_2"],
-        n_critic=PGGAN.N_CRITIC,
-        batch_size=16,
-        g_filters=16,
-        d_filters=16,
-        epochs=2,
-    ),
     "pix2pix": dict(  # Isola et al. 2017: cGAN + lambda L1 (eq. 4), lambda = 100, Adam(2e-4, 0.5), batch norm
         pix2pix=True,
         discriminator_loss="minimax",
@@ -570,6 +565,23 @@ PRESETS: dict[str, dict[str, Any]] = {
         batch_size=16,
         epochs=2,
     ),
+    "pggan": dict(  # the paper's settings (ganlib.progressive.paper), at MNIST size
+        progressive=True,
+        discriminator_loss="wasserstein",
+        generator_loss="wasserstein",
+        gp_weight=PGGAN.GP_WEIGHT,
+        drift_weight=PGGAN.DRIFT_WEIGHT,
+        d_batch_norm=False,
+        g_learning_rate=PGGAN.ADAM["learning_rate"],
+        d_learning_rate=PGGAN.ADAM["learning_rate"],
+        beta_1=PGGAN.ADAM["beta_1"],
+        beta_2=PGGAN.ADAM["beta_2"],
+        n_critic=PGGAN.N_CRITIC,
+        batch_size=16,
+        g_filters=16,
+        d_filters=16,
+        epochs=2,
+    ),
 }
 
 
@@ -581,7 +593,7 @@ def get_config(preset: str = "dcgan", **overrides: Any) -> TrainConfig:
         5
 
     Args:
-        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge, sngan, pggan, pix2pix, cyclegan``.
+        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge, sngan, pix2pix, cyclegan, pggan``.
         **overrides: TrainConfig fields that replace the preset's values.
 
     Returns:
