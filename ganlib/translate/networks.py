@@ -14,9 +14,11 @@ to 28x28; CycleGAN (Zhu et al. 2017) uses the same pair here.
   convolutional discriminator that classifies each N x N patch of the (input, output) pair,
   concatenated on channels, as real or fake; its logits are a ``[batch, 7, 7, 1]`` map, one per
   patch, averaged by the loss. Its layers are :data:`PATCHGAN_LAYERS`; :func:`receptive_field`
-  gives N = 18 pixels at 28x28 (the paper's 70x70 PatchGAN on 256x256 images sees about the
-  same fraction of a 4x4 crop; here 18/28 of the digit's side, enough to judge whole strokes
-  but not the whole digit).
+  gives N = 18 pixels at 28x28: 64% of the image's side, where the paper's 70x70 PatchGAN sees
+  27% of a 256-pixel side. A digit's strokes are a larger part of its image than the textures
+  of a photograph, and an 18x18 patch covers a stroke with its neighbourhood but not the whole
+  digit (the paper's sec. 4.4 finds smaller patches sharper but with tiling artefacts, larger
+  ones no better).
 
 Departure: the paper applies dropout and batch norm with batch statistics also at test time;
 ganlib's generators are called with ``training=False`` outside the train step (moving
