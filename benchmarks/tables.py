@@ -341,6 +341,30 @@ def generic(name: str, columns: list[tuple[str, str | Callable[[dict], Any]]],
     return render
 
 
+def inpainting(results: Path) -> str:
+    """pix2pix, L1 only, the masked input and the true digits per mask: mean ± standard deviation over seeds."""
+    rows = read_rows(results, "inpainting")
+    order = {"pix2pix": 0, "l1": 1, "masked": 2, "truth": 3}
+    names = {"pix2pix": "pix2pix (cGAN + 100 L1)", "l1": "L1 only (adv_weight 0)",
+             "masked": "no generator (masked input)", "truth": "true digits"}
+    groups: dict[tuple[str, str, int], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["mask"], r["variant"], r.get("epochs", 0)), []).append(r)
+    body = []
+    for (mask, variant, epochs), rs in sorted(groups.items(), key=lambda kv: (
+            kv[0][0] != "lower_half", kv[0][0], kv[0][2] == 0, kv[0][2], order[kv[0][1]])):
+        trained = "seed" in rs[0]
+        body.append([mask.replace("_", " "), names[variant], epochs or "—", len(rs) if trained else "—",
+                     mean_std([r["train_seconds"] for r in rs], 0) if trained else "—",
+                     mean_std([r["l1"] for r in rs], 3), mean_std([r["psnr"] for r in rs], 2),
+                     mean_std([r["fcd"] for r in rs], 1), mean_std([100 * r["class_kept"] for r in rs], 1) + "%",
+                     ", ".join(sorted({str(r["machine"]["load"][0]) for r in rs}))])
+    n = sorted({r["test_size"] for r in rows})
+    return table(["mask", "completion", "epochs", "seeds", "train s", "L1 on mask", "PSNR on mask (dB)",
+                  f"FCD ({', '.join(f'{k:,}' for k in n)} test digits)", "true digit kept", "load (1 min)"], body) \
+        + source_line(rows, "inpainting")
+
+
 def _conditions(r: dict) -> str:
     if "conditions" in r:
         return r["conditions"]
@@ -367,6 +391,19 @@ TABLES: dict[str, Callable[[Path], str]] = {
         ("ratio to signals off", "ratio_to_without"), ("timed steps x rounds", lambda r: f"{r['steps']} x {r['repeats']}"),
         ("load before, after", lambda r: f"{r['load_before'][0]}, {r['load_after'][0]}"),
         ("machine", lambda r: "{cpu}, {cores} cores, TensorFlow {tensorflow}, {date}".format(**r["machine"]))]),
+    "inpainting": inpainting,
+    "inpainting_runs": generic("inpainting", [
+        ("mask", "mask"), ("completion", "variant"), ("seed", "seed"), ("epochs", "epochs"), ("steps", "steps"),
+        ("train s", "train_seconds"), ("L1 on mask", "l1"), ("PSNR on mask (dB)", "psnr"), ("FCD", "fcd"),
+        ("true digit kept", lambda r: pct(r["class_kept"], 2)), ("test digits", "test_size"),
+        ("load (1 min)", lambda r: r["machine"]["load"][0])], keep=lambda r: "seed" in r),
+    "cyclegan_strokes": generic("cyclegan_strokes", [
+        ("seed", "seed"), ("train digits (two halves)", "train_size"), ("steps", "steps"), ("train s", "train_seconds"),
+        ("L1 of G(x) to dilate(x)", "translation_error"), ("L1 of F(dilate(x)) to x", "backward_error"),
+        ("class kept by G(x)", lambda r: pct(r["class_kept"])),
+        ("class kept by F(dilate(x))", lambda r: pct(r["class_kept_backward"])),
+        ("cycle L1 of F(G(x)) to x", "cycle_error"), ("L1 of x to dilate(x) (no change)", "identity_error"),
+        ("test digits", "test_size"), ("load (1 min)", lambda r: r["machine"]["load"][0])]),
     "checkpoint_cost": generic("checkpoint_cost", [
         ("preset", "preset"), ("EMA", "ema"), ("seconds per save (median)", "save_seconds"),
         ("fastest, slowest save", lambda r: f"{r['save_spread'][0]}, {r['save_spread'][1]}"),

@@ -1,4 +1,4 @@
-"""The command line: ``python -m ganlib {train,sample,gif,interpolate,evaluate,export,doctor} ...``.
+"""The command line: ``python -m ganlib {train,sample,gif,interpolate,evaluate,export,doctor,translate} ...``.
 
 Exit status: 0 on success; 2 for wrong arguments or bad input (one line naming the flag, and a pointer
 to ``--help``), a run directory that holds another run, or a ``config.json`` that is truncated, corrupt
@@ -42,7 +42,7 @@ from ganlib.config import PRESETS, TrainConfig, get_config
 from ganlib.data import DATA_DIR_ENV
 from ganlib.errors import DataError, DivergenceError, RunDirError, RunReadError, TrainingInterrupted
 
-COMMANDS = ("train", "sample", "gif", "interpolate", "evaluate", "export", "doctor")
+COMMANDS = ("train", "sample", "gif", "interpolate", "evaluate", "export", "doctor", "translate")
 
 # TrainConfig fields without a flag: the preset has its own, and the loop sets num_replicas from --strategy.
 # Listed, not derived from the metadata, so that a new field without a flag fails tests/test_cli.py.
@@ -435,6 +435,127 @@ def _check_export(args: argparse.Namespace) -> None:
     check_output(args.saved_model, "--saved-model", directory=True)
 
 
+def _add_translate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    t = sub.add_parser(
+        "translate",
+        help="apply a trained translator (a pix2pix or cyclegan run) to images",
+        description="Load a translation run's latest checkpoint and apply its generator to images: a pix2pix run "
+        "completes digits (its mask is applied to digits [N, 28, 28(, 1)]; masked inputs [N, 28, 28, 2] are used "
+        "as given), a cyclegan run translates thin strokes to bold (--direction forward, G) or bold to thin "
+        "(backward, F). Writes a grid PNG (a row of inputs above a row of outputs) and the outputs as an .npy "
+        "file beside it, float32 [N, 28, 28, 1] in [-1, 1].",
+        formatter_class=_HelpFormatter,
+    )
+    t.add_argument("run_dir", type=Path, metavar="RUN", help="a run directory written by 'train --preset pix2pix' "
+                   "or 'train --preset cyclegan'")
+    t.add_argument("--input", type=Path, required=True, metavar="FILE.npy|FOLDER",
+                   help="a .npy file of images (float in [-1, 1] or uint8 0..255) or a folder of 28x28 grey PNGs")
+    t.add_argument("--out", type=Path, required=True, metavar="OUT.png",
+                   help="the grid PNG to write; the outputs go to the same name with .npy")
+    t.add_argument("--seed", type=_non_negative_int, default=0,
+                   help="pix2pix with a square mask: seed of the masks' positions")
+    t.add_argument("--direction", choices=("forward", "backward"), default="forward",
+                   help="cyclegan: forward applies G (X -> Y), backward F (Y -> X)")
+    t.set_defaults(handler=_translate, subparser=t, check=_check_translate, needs_tf=True)
+    return t
+
+
+# The largest grid 'translate' draws (the .npy holds every output).
+MAX_TRANSLATE_GRID = 64
+
+
+def read_translation_input(path: Path, flag: str = "--input"):
+    """The array of a ``.npy`` file or the stacked 28x28 grey PNGs of a folder (sorted by name).
+
+    Raises:
+        ValueError: a missing path, a file that is not ``.npy`` or cannot be read as one, a folder
+            without PNGs or with a PNG that is not 28x28 grey; the message names ``flag``.
+    """
+    import numpy as np
+
+    expected = "a .npy file or a folder of 28x28 grey PNG images"
+    if not path.exists():
+        raise ValueError(f"{flag}: {path} does not exist. Expected {expected}. Received: {flag} {path}")
+    if path.is_dir():
+        import imageio.v3 as iio
+
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".png")
+        if not files:
+            raise ValueError(f"{flag}: the folder {path} holds no .png file. Expected {expected}. "
+                             f"Received: {flag} {path}")
+        images = []
+        for f in files:
+            try:
+                image = np.asarray(iio.imread(f))
+            except Exception as err:  # noqa: BLE001 - whatever the PNG reader raises, the file is unreadable
+                raise ValueError(f"{flag}: {f} cannot be read as a PNG ({type(err).__name__}). Received: {flag} "
+                                 f"{path}") from err
+            if image.ndim == 3 and image.shape[-1] in (1, 2, 3, 4):
+                image = image[..., 0] if image.shape[-1] <= 2 else image[..., :3].mean(axis=-1).astype(image.dtype)
+            if image.shape != (28, 28):
+                raise ValueError(f"{flag}: expected 28x28 grey PNG images. Received: {f.name} of shape "
+                                 f"{list(image.shape)}")
+            images.append(image.astype(np.uint8) if image.dtype != np.uint8 else image)
+        return np.stack(images)
+    if path.suffix.lower() != ".npy":
+        raise ValueError(f"{flag}: expected {expected}. Received: {flag} {path} (suffix {path.suffix or 'none'})")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise ValueError(f"{flag}: {path} cannot be read as a .npy array ({err}). Received: {flag} {path}") from err
+
+
+def _check_translate(args: argparse.Namespace) -> None:
+    # Everything is checked before TensorFlow is imported and before anything is written.
+    from ganlib.train.family import family_for
+    from ganlib.train.runs import RunDir, load_config
+
+    check_output(args.out, "--out", (".png",))
+    if not args.run_dir.is_dir():
+        what = "does not exist" if not args.run_dir.exists() else "is a file"
+        raise ValueError(f"RUN must be a run directory written by 'train'; {args.run_dir} {what}. "
+                         f"Received: RUN {args.run_dir}")
+    config = load_config(RunDir(args.run_dir))
+    family = family_for(config)
+    if not callable(getattr(family, "translation_inputs", None)):
+        raise ValueError(f"RUN must be a translation run (trained with --preset pix2pix or --preset cyclegan); "
+                         f"{args.run_dir} is a generation run of the {family.name} family (preset "
+                         f"{config.preset}): use 'sample' for it. Received: RUN {args.run_dir}")
+    args.family = family
+    args.inputs = family.translation_inputs(read_translation_input(args.input), flag="--input", seed=args.seed)
+
+
+def _translate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ganlib.train.runs import atomic_write
+    from ganlib.train.state import load_run
+    from ganlib.viz import save_image_grid
+
+    gan, run = load_run(args.run_dir)
+    outputs = gan.family.translate(gan, args.inputs, direction=args.direction)
+    shown = min(len(outputs), MAX_TRANSLATE_GRID)
+    cols = min(shown, 8)
+    padded = -(-shown // cols) * cols  # a short last row is filled with the background
+    blank = -np.ones((padded - shown, 28, 28, 1), np.float32)
+    inputs = np.concatenate([gan.family.shown_inputs(args.inputs)[:shown], blank])
+    shown_outputs = np.concatenate([outputs[:shown], blank])
+    grid = np.concatenate([part for i in range(0, padded, cols)
+                           for part in (inputs[i:i + cols], shown_outputs[i:i + cols])])
+    npy = args.out.with_suffix(".npy")
+
+    def save_npy(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, outputs)
+
+    atomic_write(npy, save_npy)
+    save_image_grid(grid, args.out, cols=cols,
+                    title=f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}: inputs above outputs")
+    print(f"{run.root} (epoch {int(gan.epoch.numpy())}): {len(outputs)} images translated; wrote {args.out} "
+          f"(the first {shown}) and {npy}")
+    return 0
+
+
 # TensorFlow's C++ start-up lines that say nothing is wrong: oneDNN's round-off notice, the CPU-feature note, and
 # a CPU-only machine's CUDA probing (the "failed call to cuInit" error among them).
 _BENIGN_START_UP = re.compile(
@@ -501,7 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show TensorFlow's start-up log lines and the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}",
                                 parser_class=_Parser)
-    for add in (_add_train, _add_sample, _add_gif, _add_interpolate, _add_evaluate, _add_export, _add_doctor):
+    for add in (_add_train, _add_sample, _add_gif, _add_interpolate, _add_evaluate, _add_export, _add_doctor,
+                _add_translate):
         # --debug after the command too (``sample RUN --debug``); not given there, the top-level value stands
         add(sub).add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                               help="show TensorFlow's start-up log lines and the Python traceback of an error")

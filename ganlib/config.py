@@ -55,6 +55,18 @@ pggan      Karras et al. 2018 (https://arxiv.org/abs/1710.10196): progressive gr
            (``stabilize_images``, ``fade_images``) than the paper's 800k images per phase; no weight
            averaging by default (``ema``); the other departures are listed in ganlib.progressive.]
            Measurement: docs/decisions/009-pggan-preset.md.
+pix2pix    Isola et al. 2017 (https://arxiv.org/abs/1611.07004): inpainting MNIST digits
+           (``pix2pix=True``; ``ganlib.translate``): a U-Net generator on the masked input (masked image,
+           mask), a PatchGAN discriminator on the (input, output) pair, G* = arg min_G max_D L_cGAN + lambda
+           L_L1 (eq. 4) with lambda = 100, Adam(2e-4, 0.5), batch norm, dropout 0.5, no noise z. [28 -> 14 -> 7
+           U-Net and an 18x18 PatchGAN instead of the 256x256 networks; the lower-half mask; batch 64
+           instead of 1-10; inference with moving statistics and no dropout. Measurement:
+           docs/decisions/016-inpainting-and-strokes.md.]
+cyclegan   Zhu et al. 2017 (https://arxiv.org/abs/1703.10593): thin <-> bold digits (``cyclegan=True``;
+           ``ganlib.translate.cyclegan``), least-squares adversarial losses (sec. 4), cycle consistency
+           lambda = 10 (eq. 2-3), identity loss 0.5 lambda (sec. 5.2), Adam(2e-4, 0.5). [U-Net generators and
+           18x18 PatchGANs with batch norm instead of ResNets with instance norm and 70x70 PatchGANs; batch 16
+           instead of 1; no history buffer of generated images; no learning-rate decay.]
 =========  ===============================================================================
 
 The simultaneous update (``simultaneous_update=True``, the n_critic = 1 presets) takes the
@@ -95,6 +107,7 @@ OPTIMIZERS = ("adam", "rmsprop")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 G_LABEL_INPUTS = ("embedding", "one_hot")  # how a conditional generator takes its label (ganlib.models)
 D_LABEL_INPUTS = ("projection", "concat")  # how a conditional discriminator takes it
+MASKS = ("square", "lower_half")  # the regions a pix2pix run hides (ganlib.translate.tasks)
 # The keys of ganlib.losses.DISCRIMINATOR_LOSSES / GENERATOR_LOSSES (tests/test_config.py checks that they agree),
 # named here so that validating a config does not import TensorFlow.
 DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge", "relativistic")
@@ -253,6 +266,34 @@ class TrainConfig:
     stage_batch_sizes: tuple[int, int, int] = _field(
         (16, 16, 16), "progressive: real images per critic update at 7x7, 14x14 and 28x28 (each >= 1)",
         "--stage-batch-sizes", type=_POSITIVE_INT, nargs=3, metavar=("B7", "B14", "B28"))
+    # Image-to-image translation (ganlib.translate): pix2pix inpainting and CycleGAN thin <-> bold strokes.
+    pix2pix: bool = _field(False, "pix2pix (Isola et al. 2017, https://arxiv.org/abs/1611.07004; ganlib.translate; "
+                           "preset pix2pix): a U-Net generator completes digits whose masked region is hidden, "
+                           "a PatchGAN discriminator judges (masked input, completion) pairs; g_filters / "
+                           "d_filters are their widths", "--pix2pix")
+    mask: str = _field("lower_half", "pix2pix: the region hidden from the generator: square (a mask_size x mask_size "
+                       "square at a random position, a new one per image and step) or lower_half (rows 14-27; the default, "
+                       "docs/decisions/016-inpainting-and-strokes.md)",
+                       "--mask", choices=MASKS)
+    mask_size: int = _field(14, "pix2pix: side of the square mask in pixels, 1..28", "--mask-size",
+                            type=_POSITIVE_INT)
+    l1_weight: float = _field(100.0, "pix2pix: lambda, the weight of the L1 term of the generator's objective, >= 0 "
+                              "(Isola et al. 2017, eq. 4: lambda = 100)", "--l1-weight", type=_NON_NEGATIVE_NUMBER)
+    adv_weight: float = _field(1.0, "pix2pix: lambda_adv, the weight of the generator's adversarial (cGAN) term, "
+                               ">= 0; 0 trains the same U-Net with L1 only (the paper's 'L1' baseline) and skips the "
+                               "discriminator's updates", "--adv-weight", type=_NON_NEGATIVE_NUMBER)
+    dropout: float = _field(0.5, "pix2pix and CycleGAN: dropout rate of the U-Net's first decoder layers in "
+                            "training, in [0, 1) (Isola et al. 2017, sec. 3.2.1 and 6.1.1: 0.5; 0: none)",
+                            "--dropout", type=_UNIT_INTERVAL)
+    cyclegan: bool = _field(False, "CycleGAN (Zhu et al. 2017, https://arxiv.org/abs/1703.10593; ganlib.translate; "
+                            "preset cyclegan): generators G: thin -> bold and F: bold -> thin and a PatchGAN "
+                            "discriminator per domain, trained on unpaired images of disjoint halves of the "
+                            "training set", "--cyclegan")
+    cycle_weight: float = _field(10.0, "CycleGAN: lambda, the weight of the cycle-consistency loss, >= 0 (Zhu et "
+                                 "al. 2017, eq. 3: lambda = 10)", "--cycle-weight", type=_NON_NEGATIVE_NUMBER)
+    identity_weight: float = _field(0.5, "CycleGAN: weight of the identity loss as a fraction of cycle_weight, >= 0 "
+                                    "(Zhu et al. 2017, sec. 5.2: 0.5 lambda; 0: none)", "--identity-weight",
+                                    type=_NON_NEGATIVE_NUMBER)
 
     def __post_init__(self) -> None:
         # Lists (from config.json or the command line) become tuples, so that equal configs compare equal;
@@ -398,8 +439,60 @@ def _validate(c: TrainConfig) -> None:
                 "stage, outside tf.distribute). Expected precision='float32' and one replica. "
                 f"Received: precision={c.precision!r}, num_replicas={c.num_replicas}"
             )
+    _validate_translation(c)
     if int(c.num_samples**0.5) ** 2 != c.num_samples:
         raise ValueError(f"num_samples must be a square number (the grid is square). Received: num_samples={c.num_samples}")
+
+
+TRANSLATION_REFUSED = {"conditional": True, "progressive": True, "spectral_norm": True, "simultaneous_update": True}
+"""Settings a translation config (pix2pix, cyclegan) refuses: its networks (:mod:`ganlib.translate.networks`) take
+no label, do not grow, and its own step alternates the updates."""
+
+
+def _validate_translation(c: TrainConfig) -> None:
+    for name in ("pix2pix", "cyclegan"):
+        checks.boolean(name, getattr(c, name))
+    checks.one_of("mask", c.mask, MASKS)
+    checks.positive_int("mask_size", c.mask_size)
+    if c.mask_size > 28:
+        raise ValueError(f"mask_size must be at most 28 (the image's side). Received: mask_size={c.mask_size}")
+    for name in ("l1_weight", "adv_weight", "cycle_weight", "identity_weight"):
+        checks.non_negative_number(name, getattr(c, name))
+    checks.number_in("dropout", c.dropout, 0, 1, high_open=True, kind=None)
+    if not (c.pix2pix or c.cyclegan):
+        return
+    if c.pix2pix and c.cyclegan:
+        raise ValueError("pix2pix and cyclegan are two model families: expected at most one of them. "
+                         "Received: pix2pix=True, cyclegan=True")
+    which = "pix2pix" if c.pix2pix else "cyclegan"
+    refused = {k: getattr(c, k) for k, v in TRANSLATION_REFUSED.items() if getattr(c, k) == v}
+    if refused:
+        raise ValueError(
+            f"A {which} config trains image-to-image networks (ganlib.translate) without labels, growth or spectral "
+            "normalization, with its own alternating step. Expected "
+            + ", ".join(f"{k}={not v}" for k, v in TRANSLATION_REFUSED.items())
+            + f". Received: {which}=True, " + ", ".join(f"{k}={v!r}" for k, v in refused.items()))
+    if c.discriminator_loss not in ("minimax", "least_squares") or c.generator_loss not in (
+            "non_saturating", "minimax", "least_squares"):
+        raise ValueError(
+            f"A {which} config takes a discriminator loss of patch logits, minimax or least_squares, and a generator "
+            "loss of the fake logits alone (non_saturating, minimax or least_squares). Received: "
+            f"discriminator_loss={c.discriminator_loss!r}, generator_loss={c.generator_loss!r}")
+    if c.gp_weight or c.r1_gamma or c.r2_gamma or c.drift_weight or c.clip_value is not None:
+        raise ValueError(
+            f"A {which} config has no critic terms or weight clipping (its step is its own). Expected gp_weight=0, "
+            f"r1_gamma=0, r2_gamma=0, drift_weight=0, clip_value=None. Received: gp_weight={c.gp_weight!r}, "
+            f"r1_gamma={c.r1_gamma!r}, r2_gamma={c.r2_gamma!r}, drift_weight={c.drift_weight!r}, "
+            f"clip_value={c.clip_value!r}")
+    if c.n_critic != 1 or c.eval_every:
+        raise ValueError(
+            f"A {which} config updates each network once per step and is measured after training "
+            "(benchmarks/experiments, ganlib.translate.metrics), not by the per-epoch evaluation of generated "
+            f"samples. Expected n_critic=1, eval_every=0. Received: n_critic={c.n_critic}, eval_every={c.eval_every}")
+    if c.precision != "float32" or c.num_replicas != 1:
+        raise ValueError(
+            f"A {which} config trains in float32 on one device. Expected precision='float32' and one replica. "
+            f"Received: precision={c.precision!r}, num_replicas={c.num_replicas}")
 
 
 def _validate_schedule(c: TrainConfig) -> None:
@@ -450,6 +543,28 @@ PRESETS: dict[str, dict[str, Any]] = {
         beta_2=0.999,
         n_critic=1,
     ),
+    "pix2pix": dict(  # Isola et al. 2017: cGAN + lambda L1 (eq. 4), lambda = 100, Adam(2e-4, 0.5), batch norm
+        pix2pix=True,
+        discriminator_loss="minimax",
+        generator_loss="non_saturating",
+        l1_weight=100.0,
+        g_filters=32,
+        d_filters=32,
+        batch_size=64,
+        epochs=2,
+    ),
+    "cyclegan": dict(  # Zhu et al. 2017: least squares (sec. 4), lambda = 10 (eq. 3), identity 0.5 lambda (sec. 5.2)
+        cyclegan=True,
+        discriminator_loss="least_squares",
+        generator_loss="least_squares",
+        cycle_weight=10.0,
+        identity_weight=0.5,
+        dropout=0.0,
+        g_filters=32,
+        d_filters=32,
+        batch_size=16,
+        epochs=2,
+    ),
     "pggan": dict(  # the paper's settings (ganlib.progressive.paper), at MNIST size
         progressive=True,
         discriminator_loss="wasserstein",
@@ -478,7 +593,7 @@ def get_config(preset: str = "dcgan", **overrides: Any) -> TrainConfig:
         5
 
     Args:
-        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge, sngan, pggan``.
+        preset: one of ``gan, dcgan, lsgan, wgan, wgan-gp, hinge, sngan, pix2pix, cyclegan, pggan``.
         **overrides: TrainConfig fields that replace the preset's values.
 
     Returns:

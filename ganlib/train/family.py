@@ -14,6 +14,7 @@ method                 what it supplies
 ``make_optimizers``    one optimizer per network
 ``check_labels``       the labels it trains on and samples for (None: it takes none)
 ``grid_inputs``        the latent vectors and labels of the fixed sample grid
+``grid_images``        the fixed sample grid itself (default: the generator on ``grid_inputs``)
 ``wrap_step``          the train step around the generic one (prepare the reals, retrace)
 ``epoch_runner``       one epoch of train steps, and the real images it consumed
 ``callbacks``          its own per-run work (:class:`ganlib.train.callbacks.Callback`)
@@ -62,6 +63,8 @@ class Entry(NamedTuple):
 REGISTRY: tuple[Entry, ...] = (
     Entry("progressive", "progressive", "ganlib.progressive.family:ProgressiveFamily"),
     Entry("conditional", "conditional", "ganlib.conditional:ConditionalFamily"),
+    Entry("pix2pix", "pix2pix", "ganlib.translate.pix2pix:Pix2PixFamily"),
+    Entry("cyclegan", "cyclegan", "ganlib.translate.cyclegan:CycleGANFamily"),
 )
 
 # Components every family can use: "module:Class", each with ``from_config(config, family, generator)``.
@@ -221,6 +224,18 @@ class Family:
     def grid_inputs(self, fixed_z: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray | None]:
         """The latent vectors and labels of the fixed sample grid, row by row: all of ``fixed_z``."""
         return fixed_z, None
+
+    def grid_images(self, gan: GAN) -> np.ndarray:
+        """The images of the fixed sample grid (:meth:`ganlib.train.state.GAN.fixed_grid`), row by row.
+
+        The standard behaviour: ``gan.generate(z, labels)`` of :meth:`grid_inputs`, ``gan.grid_columns``
+        per row. A family whose generator maps images to images (no latent vector) overrides it.
+
+        Returns:
+            float32 ``[N, 28, 28, 1]`` in [-1, 1], N a multiple of ``gan.grid_columns``.
+        """
+        z, labels = self.grid_inputs(gan.fixed_z.numpy(), gan.grid_columns)
+        return gan.generate(z, labels=labels)
 
     def evaluation_labels(self, num_samples: int) -> np.ndarray | None:
         """The classes that :meth:`ganlib.train.state.GAN.evaluation_samples` asks for: none."""

@@ -228,10 +228,11 @@ class GAN:
 
         The family chooses the latent vectors and labels (:meth:`ganlib.train.family.Family.grid_inputs`):
         the standard family draws ``generate(fixed_z)``, ``num_samples`` images; a conditional GAN
-        one row per class (0 to 9) and the same latent vector down each column, ``10 * grid_columns`` images.
+        one row per class (0 to 9) and the same latent vector down each column, ``10 * grid_columns`` images;
+        a family whose generator takes no latent vector draws its own grid
+        (:meth:`ganlib.train.family.Family.grid_images`).
         """
-        z, labels = self.family.grid_inputs(self.fixed_z.numpy(), self.grid_columns)
-        return self.generate(z, labels=labels)
+        return self.family.grid_images(self)
 
 
 def build_gan(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None) -> GAN:
