@@ -71,13 +71,14 @@ class StrokeEpochs:
         return np.concatenate([np.random.default_rng([self.config.seed, epoch, domain, p]).permutation(n)
                                for p in range(passes)])[:count]
 
-    def run_epoch(self, epoch: int):
+    def run_epoch(self, epoch: int, skip: int = 0):
+        """The steps of epoch ``epoch`` (1-based); ``skip``: steps already trained (a resume within the epoch)."""
         import tensorflow as tf
 
         count = self.steps_per_epoch * self.config.batch_size
         pairs = np.concatenate([self.x[self.order(epoch, 0, count)], self.y[self.order(epoch, 1, count)]], axis=-1)
         dataset = tf.data.Dataset.from_tensor_slices(pairs).batch(self.config.batch_size, drop_remainder=True)
-        return self._run(dataset.prefetch(2), self.steps_per_epoch)
+        return self._run(dataset.skip(skip).prefetch(2), self.steps_per_epoch - skip)
 
 
 class CycleGANFamily(TranslationFamily):
