@@ -80,6 +80,7 @@ longer is what lowers its FCD (docs/decisions/008-stabilisers-off.md).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,36 @@ D_LABEL_INPUTS = ("projection", "concat")  # how a conditional discriminator tak
 # named here so that validating a config does not import TensorFlow.
 DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge", "relativistic")
 GENERATOR_LOSS_NAMES = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge", "relativistic")
+# The policies of ganlib.augment.POLICIES (tests/test_augment.py checks that they agree), named here for the same reason.
+DIFFAUGMENT_POLICIES = ("translation", "cutout")
+
+
+def diffaugment_policies(text: str) -> tuple[str, ...]:
+    """The policy names of a ``diffaugment`` text, in order: ``"translation,cutout"`` -> ``("translation", "cutout")``.
+
+    Spaces around names are ignored; ``""`` gives ``()`` (no augmentation).
+
+    Raises:
+        ValueError: not a string, an unknown name or a name given twice; the message names ``--diffaugment``.
+    """
+    if not isinstance(text, str):
+        raise checks.CheckError("diffaugment", "a comma-separated string of " + ", ".join(DIFFAUGMENT_POLICIES)
+                                + " (--diffaugment)", text)
+    names = tuple(part.strip() for part in text.split(",")) if text.strip() else ()
+    unknown = [n for n in names if n not in DIFFAUGMENT_POLICIES]
+    if unknown or len(set(names)) != len(names):
+        raise checks.CheckError("diffaugment", "comma-separated names of " + ", ".join(DIFFAUGMENT_POLICIES)
+                                + ", each at most once (--diffaugment translation,cutout; '': none)", text)
+    return names
+
+
+def _parse_diffaugment(text: str) -> str:
+    """The argparse type of ``--diffaugment``: the text, checked (argparse's message names the flag)."""
+    try:
+        diffaugment_policies(text)
+    except checks.CheckError as err:
+        raise argparse.ArgumentTypeError(f"expected {err.expected}, received {text!r}") from None
+    return text
 
 
 # argparse types of the train command's config flags (see _field): a check of ganlib.checks on the parsed text.
@@ -253,6 +284,12 @@ class TrainConfig:
     stage_batch_sizes: tuple[int, int, int] = _field(
         (16, 16, 16), "progressive: real images per critic update at 7x7, 14x14 and 28x28 (each >= 1)",
         "--stage-batch-sizes", type=_POSITIVE_INT, nargs=3, metavar=("B7", "B14", "B28"))
+    # Data-efficient training (ganlib.augment): a component every family can use.
+    diffaugment: str = _field(
+        "", "DiffAugment policy (Zhao et al. 2020, https://arxiv.org/abs/2006.10738): comma-separated transforms "
+        "of " + ", ".join(DIFFAUGMENT_POLICIES) + " applied, differentiably, to every real and generated image the "
+        "discriminator sees, in both updates (ganlib.augment; '': none)", "--diffaugment", type=_parse_diffaugment,
+        metavar="POLICY")
 
     def __post_init__(self) -> None:
         # Lists (from config.json or the command line) become tuples, so that equal configs compare equal;
@@ -380,6 +417,7 @@ def _validate(c: TrainConfig) -> None:
             f"Received: drift_weight={c.drift_weight!r}, discriminator_loss={c.discriminator_loss!r}"
         )
     checks.boolean("progressive", c.progressive)
+    diffaugment_policies(c.diffaugment)
     _validate_schedule(c)
     if c.progressive:
         refused = {k: getattr(c, k) for k, v in PROGRESSIVE_REFUSED.items() if getattr(c, k) == v}

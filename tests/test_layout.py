@@ -117,8 +117,9 @@ def test_the_loop_knows_nothing_of_metrics():
 CORE = [PACKAGE / "train" / f"{m}.py" for m in
         ("api", "callbacks", "distribute", "frames", "keras_fit", "loop", "runs", "state", "step", "tensorboard")]
 CORE.append(PACKAGE / "export.py")
-FEATURES = {"conditional", "progressive", "growth", "growing", "grow", "ema", "pggan", "fade", "alpha", "labels_"}
-FEATURE_MODULES = ("ganlib.conditional", "ganlib.progressive", "ganlib.train.ema")
+FEATURES = {"conditional", "progressive", "growth", "growing", "grow", "ema", "pggan", "fade", "alpha", "labels_",
+            "diffaugment", "translation", "cutout"}
+FEATURE_MODULES = ("ganlib.conditional", "ganlib.progressive", "ganlib.train.ema", "ganlib.augment")
 
 
 def _words(tree: ast.AST) -> set[tuple[int, str]]:
