@@ -381,6 +381,14 @@ def _conditions(r: dict) -> str:
 TABLES: dict[str, Callable[[Path], str]] = {
     "update_rule": update_rule,
     "small_data": small_data,
+    "small_data_runs": generic("small_data", [
+        ("training images", "size"), ("DiffAugment", lambda r: r["diffaugment"] or "none"), ("seed", "seed"),
+        ("steps", "steps"), ("FCD", "fcd"), ("classes covered", "classes_covered"),
+        ("D acc. train / test / fakes", lambda r: f"{r['d_acc_train']} / {r['d_acc_test']} / {r['d_acc_fake']}"),
+        ("mean D logit train / test / fakes",
+         lambda r: f"{r['d_logit_train']} / {r['d_logit_test']} / {r['d_logit_fake']}"),
+        ("training s", "train_seconds"), ("load before, after", lambda r: f"{r['load_before'][0]}, {r['load_after'][0]}"),
+        ("machine", lambda r: "{cpu}, {cores} cores, TensorFlow {tensorflow}, {date}".format(**r["machine"]))]),
     "gan_augmentation": gan_augmentation,
     "conditional_ablation": conditional_ablation,
     "conditional_default": conditional_default,

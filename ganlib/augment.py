@@ -11,8 +11,9 @@ and (4))::
 Because ``T`` is differentiable, the generator's gradient flows back through it; because
 the generator's images are augmented too, the discriminator cannot tell them apart by the
 augmentation, and the generator is not pushed to draw augmented digits. The paper's
-small-data experiments (its section 4.2, "100-shot" and CIFAR-10 at 10% and 20% of the
-data) show the discriminator no longer memorising the training set.
+small-data experiments (CIFAR-10 at 10% and 20% of the data, the 100-shot sets) show the
+discriminator no longer memorising the training set. Measured here:
+``docs/decisions/017-diffaugment-and-cas.md``.
 
 Policies (the paper's ``translation`` and ``cutout``; its ``color`` would change a grey digit's
 contrast and offset only, and flips or rotations change what a digit is, so neither is offered):
