@@ -24,6 +24,10 @@ contrast and offset only, and flips or rotations change what a digit is, so neit
 * ``cutout``: fill a square of side ``int(size / 2 + 0.5)`` (14 pixels at 28x28, the paper's ratio
   1/2) whose centre is uniform over the image (so it may be cut by the border), per image.
 
+Both scale with the images they are given, so any size works: the progressive family's step
+sees 28x28 images at every stage (its networks take and give 28x28), and a shift of up to 4
+pixels there is, after its critic's subsampling, up to 1 pixel of the 7x7 stage's image.
+
 The fill value is -1, the background of ganlib's images (in [-1, 1]), where the paper's code
 fills with 0. Departure, and its reason: the paper's 0 is the middle of its colour range,
 and 0 here would frame a translated digit with a grey band and cut a grey square into it;
