@@ -323,6 +323,37 @@ def throughput_dcgan(results: Path) -> str:
     return _throughput(results, "dcgan preset, batch 64", "ratio to default")
 
 
+def small_data(results: Path) -> str:
+    """FCD and the discriminator's accuracies, mean ± sd over seeds, per (training images, DiffAugment)."""
+    rows = read_rows(results, "small_data")
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["size"], r["diffaugment"], r["steps"]), []).append(r)
+    out = []
+    for (size, policy, steps), rs in sorted(groups.items()):
+        out.append([f"{size:,}", policy or "none", f"{steps:,}", len(rs), mean_std([r["fcd"] for r in rs]),
+                    mean_std([r["d_acc_train"] for r in rs], 3), mean_std([r["d_acc_test"] for r in rs], 3),
+                    mean_std([r["d_logit_train"] - r["d_logit_test"] for r in rs], 2),
+                    mean_std([r["d_acc_fake"] for r in rs], 3)])
+    samples = sorted({r["eval_samples"] for r in rows})
+    return table(["training images", "DiffAugment", "generator steps", "seeds",
+                  f"FCD ({', '.join(f'{n:,}' for n in samples)} samples)", "D accuracy, training reals",
+                  "D accuracy, test reals", "mean D logit, training minus test reals", "D accuracy, fakes"], out) \
+        + source_line(rows, "small_data")
+
+
+def gan_augmentation(results: Path) -> str:
+    """Test accuracy of a classifier trained on N real images, alone and with a conditional GAN's samples."""
+    rows = read_rows(results, "gan_augmentation")
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["size"], r["training_set"]), []).append(r)
+    out = [[f"{size:,}", kind, len(rs), mean_std([100 * r["test_accuracy"] for r in rs], 2) + "%"]
+           for (size, kind), rs in sorted(groups.items())]
+    return table(["labelled real images", "classifier trained on", "seeds", "test accuracy (10,000 images)"], out) \
+        + source_line(rows, "gan_augmentation")
+
+
 def generic(name: str, columns: list[tuple[str, str | Callable[[dict], Any]]],
             keep: Callable[[dict], bool] = lambda r: True) -> Callable[[Path], str]:
     """A table of the rows of one results file: one column per (header, key or function); then the sources."""
@@ -373,6 +404,16 @@ def _conditions(r: dict) -> str:
 
 TABLES: dict[str, Callable[[Path], str]] = {
     "update_rule": update_rule,
+    "small_data": small_data,
+    "small_data_runs": generic("small_data", [
+        ("training images", "size"), ("DiffAugment", lambda r: r["diffaugment"] or "none"), ("seed", "seed"),
+        ("steps", "steps"), ("FCD", "fcd"), ("classes covered", "classes_covered"),
+        ("D acc. train / test / fakes", lambda r: f"{r['d_acc_train']} / {r['d_acc_test']} / {r['d_acc_fake']}"),
+        ("mean D logit train / test / fakes",
+         lambda r: f"{r['d_logit_train']} / {r['d_logit_test']} / {r['d_logit_fake']}"),
+        ("training s", "train_seconds"), ("load before, after", lambda r: f"{r['load_before'][0]}, {r['load_after'][0]}"),
+        ("machine", lambda r: "{cpu}, {cores} cores, TensorFlow {tensorflow}, {date}".format(**r["machine"]))]),
+    "gan_augmentation": gan_augmentation,
     "conditional_ablation": conditional_ablation,
     "conditional_default": conditional_default,
     "fit_speed": fit_speed,

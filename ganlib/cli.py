@@ -282,6 +282,10 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help=f"offline data directory holding DATASET/ with the test and training IDX files "
                    f"(default: ${DATA_DIR_ENV}, else download through tensorflow-datasets)")
     e.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the latent vectors")
+    e.add_argument("--cas", action="store_true",
+                   help="also the Classification Accuracy Score of a conditional run (Ravuri & Vinyals 2019): a "
+                   "classifier trained for a fixed 5 epochs on the generated images and the classes they were "
+                   "asked for, tested on the 10,000 test images (ganlib.metrics.cas)")
     e.add_argument("--out", type=Path, default=None, help="JSON to write (default: RUN_DIR/metrics.json)")
     e.add_argument("--figure", type=Path, default=None,
                    help="PNG of the samples nearest to a training image, written with 'memorisation' "
@@ -751,8 +755,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     from ganlib.train.state import load_run
 
     gan, run = load_run(args.run_dir)
+    extra = {}
+    if args.cas:
+        # Refused before any sample is drawn: CAS needs the class each sample was asked for.
+        if gan.family.evaluation_labels(10) is None:
+            raise ValueError(
+                "--cas trains a classifier on generated images labelled with the class each was asked for, so it "
+                "needs a conditional run (trained with --conditional). Drop --cas for this run. Received: "
+                f"{args.run_dir}, an unconditional run")
+        extra["cas"] = True
     metrics, images = evaluate_run(gan, num_samples=args.num_samples, seed=args.seed, metrics=args.metrics,
-                                   data_dir=args.data_dir, memorisation_samples=args.memorisation_samples)
+                                   data_dir=args.data_dir, memorisation_samples=args.memorisation_samples, **extra)
     metrics["run_dir"] = str(run.root)
     out = args.out if args.out is not None else run.root / "metrics.json"
     written = [out]
@@ -783,6 +796,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"  class accuracy {metrics['class_accuracy']:.2%} (samples classified as the class asked for; "
               f"{metrics['num_samples'] // 10} per class)")
         print(f"  per class  {per_class}")
+    if "cas" in metrics:
+        print(f"  CAS {metrics['cas']:.2%} (a classifier trained {metrics['cas_epochs']} epochs on the samples and "
+              "their classes, tested on the test split)")
     print(f"Wrote {', '.join(map(str, written))}")
     return 0
 

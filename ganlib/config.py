@@ -92,6 +92,7 @@ longer is what lowers its FCD (docs/decisions/008-stabilisers-off.md).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,36 @@ MASKS = ("square", "lower_half")  # the regions a pix2pix run hides (ganlib.tran
 # named here so that validating a config does not import TensorFlow.
 DISCRIMINATOR_LOSS_NAMES = ("minimax", "least_squares", "wasserstein", "hinge", "relativistic")
 GENERATOR_LOSS_NAMES = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge", "relativistic")
+# The policies of ganlib.augment.POLICIES (tests/test_augment.py checks that they agree), named here for the same reason.
+DIFFAUGMENT_POLICIES = ("translation", "cutout")
+
+
+def diffaugment_policies(text: str) -> tuple[str, ...]:
+    """The policy names of a ``diffaugment`` text, in order: ``"translation,cutout"`` -> ``("translation", "cutout")``.
+
+    Spaces around names are ignored; ``""`` gives ``()`` (no augmentation).
+
+    Raises:
+        ValueError: not a string, an unknown name or a name given twice; the message names ``--diffaugment``.
+    """
+    if not isinstance(text, str):
+        raise checks.CheckError("diffaugment", "a comma-separated string of " + ", ".join(DIFFAUGMENT_POLICIES)
+                                + " (--diffaugment)", text)
+    names = tuple(part.strip() for part in text.split(",")) if text.strip() else ()
+    unknown = [n for n in names if n not in DIFFAUGMENT_POLICIES]
+    if unknown or len(set(names)) != len(names):
+        raise checks.CheckError("diffaugment", "comma-separated names of " + ", ".join(DIFFAUGMENT_POLICIES)
+                                + ", each at most once (--diffaugment translation,cutout; '': none)", text)
+    return names
+
+
+def _parse_diffaugment(text: str) -> str:
+    """The argparse type of ``--diffaugment``: the text, checked (argparse's message names the flag)."""
+    try:
+        diffaugment_policies(text)
+    except checks.CheckError as err:
+        raise argparse.ArgumentTypeError(f"expected {err.expected}, received {text!r}") from None
+    return text
 
 
 # argparse types of the train command's config flags (see _field): a check of ganlib.checks on the parsed text.
@@ -294,6 +325,12 @@ class TrainConfig:
     identity_weight: float = _field(0.5, "CycleGAN: weight of the identity loss as a fraction of cycle_weight, >= 0 "
                                     "(Zhu et al. 2017, sec. 5.2: 0.5 lambda; 0: none)", "--identity-weight",
                                     type=_NON_NEGATIVE_NUMBER)
+    # Data-efficient training (ganlib.augment): a component every family can use.
+    diffaugment: str = _field(
+        "", "DiffAugment policy (Zhao et al. 2020, https://arxiv.org/abs/2006.10738): comma-separated transforms "
+        "of " + ", ".join(DIFFAUGMENT_POLICIES) + " applied, differentiably, to every real and generated image the "
+        "discriminator sees, in both updates (ganlib.augment; '': none)", "--diffaugment", type=_parse_diffaugment,
+        metavar="POLICY")
 
     def __post_init__(self) -> None:
         # Lists (from config.json or the command line) become tuples, so that equal configs compare equal;
@@ -421,6 +458,7 @@ def _validate(c: TrainConfig) -> None:
             f"Received: drift_weight={c.drift_weight!r}, discriminator_loss={c.discriminator_loss!r}"
         )
     checks.boolean("progressive", c.progressive)
+    diffaugment_policies(c.diffaugment)
     _validate_schedule(c)
     if c.progressive:
         refused = {k: getattr(c, k) for k, v in PROGRESSIVE_REFUSED.items() if getattr(c, k) == v}
@@ -489,6 +527,10 @@ def _validate_translation(c: TrainConfig) -> None:
             f"A {which} config updates each network once per step and is measured after training "
             "(benchmarks/experiments, ganlib.translate.metrics), not by the per-epoch evaluation of generated "
             f"samples. Expected n_critic=1, eval_every=0. Received: n_critic={c.n_critic}, eval_every={c.eval_every}")
+    if c.diffaugment:
+        raise ValueError(
+            f"A {which} config's step is its own and does not augment what its discriminator sees. Expected "
+            f"diffaugment=''. Received: diffaugment={c.diffaugment!r}")
     if c.precision != "float32" or c.num_replicas != 1:
         raise ValueError(
             f"A {which} config trains in float32 on one device. Expected precision='float32' and one replica. "

@@ -118,8 +118,9 @@ CORE = [PACKAGE / "train" / f"{m}.py" for m in
         ("api", "callbacks", "checkpoints", "distribute", "frames", "keras_fit", "loop", "runs", "state", "step",
          "tensorboard", "within_epoch")]
 CORE.append(PACKAGE / "export.py")
-FEATURES = {"conditional", "progressive", "growth", "growing", "grow", "ema", "pggan", "fade", "alpha", "labels_"}
-FEATURE_MODULES = ("ganlib.conditional", "ganlib.progressive", "ganlib.train.ema")
+FEATURES = {"conditional", "progressive", "growth", "growing", "grow", "ema", "pggan", "fade", "alpha", "labels_",
+            "diffaugment", "translation", "cutout"}
+FEATURE_MODULES = ("ganlib.conditional", "ganlib.progressive", "ganlib.train.ema", "ganlib.augment")
 
 
 def _words(tree: ast.AST) -> set[tuple[int, str]]:

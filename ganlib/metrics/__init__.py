@@ -23,6 +23,8 @@ One module per idea:
 * :mod:`ganlib.metrics.kid` (``"kid"``): KID, the unbiased MMD^2 with a cubic kernel, over subsets.
 * :mod:`ganlib.metrics.memorisation` (``"memorisation"``): nearest training images, against the
   nearest-training distances of held-out test images.
+* :mod:`ganlib.metrics.cas`: the Classification Accuracy Score of a conditional generator (Ravuri &
+  Vinyals 2019): a classifier trained on its labelled samples, tested on the real test split.
 * :mod:`ganlib.metrics.evaluate`: the orchestration above.
 
 FCD, classifier score and mode coverage cannot tell a generator that copies training images from
@@ -52,6 +54,7 @@ References:
 from __future__ import annotations
 
 from ganlib.data import check_images
+from ganlib.metrics.cas import CAS_EPOCHS, cas_against_test_split, classification_accuracy_score
 from ganlib.metrics.classifier import (
     FEATURE_DIM,
     FEATURE_LAYER,
@@ -105,6 +108,7 @@ from ganlib.metrics.neighbours import NearestNeighbours, knn_radii, nearest_neig
 from ganlib.metrics.references import reference_features, reference_statistics, training_images
 
 __all__ = [
+    "CAS_EPOCHS", "cas_against_test_split", "classification_accuracy_score",
     "DEFAULT_COVERAGE_THRESHOLD", "DEFAULT_METRICS", "DEFAULT_NUM_SAMPLES", "DENSITY_COVERAGE_K", "KID_SUBSETS",
     "KID_SUBSET_SIZE", "MEMORISATION_FLAG_SHARE", "MEMORISATION_PERCENTILE", "MEMORISATION_SAMPLES", "METRICS",
     "PRECISION_RECALL_K", "DensityCoverage", "FeatureStatistics", "Generates", "KernelDistance",

@@ -355,6 +355,7 @@ def evaluate_run(
     data_dir: str | os.PathLike | None = None,
     memorisation_samples: int = MEMORISATION_SAMPLES,
     weights_dir: str | os.PathLike | None = None,
+    cas: bool = False,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """The library's evaluation of a trained run: its evaluation samples through :func:`evaluate_images`.
 
@@ -380,6 +381,12 @@ def evaluate_run(
         data_dir: offline data directory for the test (and training) split.
         memorisation_samples: images (and test images) searched by the memorisation check, >= 1.
         weights_dir: see :func:`ganlib.metrics.classifier.load_classifier`.
+        cas: also the Classification Accuracy Score of a conditional run
+            (:func:`ganlib.metrics.cas.cas_against_test_split`: a classifier trained on the evaluation
+            samples and their classes for :data:`ganlib.metrics.cas.CAS_EPOCHS` epochs, seeded by
+            ``seed``, tested on the 10,000 test images; Ravuri & Vinyals 2019,
+            https://arxiv.org/abs/1905.10887). Adds ``cas`` (in [0, 1]), ``cas_per_class`` and
+            ``cas_epochs``, and ``"cas"`` to ``timings``.
 
     Returns:
         ``(metrics, images)``: the dict of :func:`evaluate_images` with ``timings`` led by
@@ -391,11 +398,15 @@ def evaluate_run(
         evaluated images, float32 ``[N, 28, 28, 1]`` in [-1, 1] (to draw the memorisation figure).
 
     Raises:
-        ValueError: see :func:`evaluate_images` and ``gan.evaluation_samples``.
+        ValueError: see :func:`evaluate_images` and ``gan.evaluation_samples``; ``cas`` for a run whose
+            samples have no classes (an unconditional one).
         FileNotFoundError, RuntimeError: the data, the weights or their record cannot be found.
     """
     start = time.perf_counter()
     images, labels = gan.evaluation_samples(num_samples, seed=seed)
+    if cas and labels is None:
+        raise ValueError("cas=True needs a conditional run: CAS trains a classifier on generated images labelled "
+                         "with the class each was asked for. Received: a run whose samples have no classes")
     generate_seconds = time.perf_counter() - start
     dataset = gan.config.dataset
     result = evaluate_images(images, dataset=dataset, data_dir=data_dir, metrics=metrics,
@@ -406,6 +417,12 @@ def evaluate_run(
         accuracy = class_accuracy(images, labels, dataset=dataset, weights_dir=weights_dir)
         result.update(class_accuracy=accuracy["accuracy"], per_class_accuracy=accuracy["per_class"],
                       confusion=accuracy["confusion"])
+    if cas:
+        from ganlib.metrics.cas import cas_against_test_split
+
+        score = cas_against_test_split(images, labels, dataset=dataset, data_dir=data_dir, seed=seed)
+        result.update(cas=score["cas"], cas_per_class=score["per_class"], cas_epochs=score["epochs"])
+        result["timings"]["cas"] = score["seconds"]
     info = classifier_info(dataset, weights_dir=weights_dir)
     result["timings"] = {"generate": round(generate_seconds, 2), **result["timings"]}
     result.update(seed=seed, epoch=int(gan.epoch.numpy()), checkpoint=gan.restored_from, preset=gan.config.preset,

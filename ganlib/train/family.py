@@ -28,8 +28,8 @@ to the boolean :class:`~ganlib.config.TrainConfig` field that selects it and the
 ``"module:Class"`` that implements it, imported only when chosen. A new family is its own
 module or package, one entry here and its config fields (whose CLI flags are generated
 from their metadata); nothing else changes. :data:`COMPONENTS` does the same for
-components that every family can use (the generator's EMA): each is built from the config
-and enters the step and the GAN's state as data.
+components that every family can use (the generator's EMA, DiffAugment): each is built from the
+config and enters the step and the GAN's state as data.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ REGISTRY: tuple[Entry, ...] = (
 )
 
 # Components every family can use: "module:Class", each with ``from_config(config, family, generator)``.
-COMPONENTS: tuple[str, ...] = ("ganlib.train.ema:GeneratorEMA",)
+COMPONENTS: tuple[str, ...] = ("ganlib.train.ema:GeneratorEMA", "ganlib.augment:DiffAugment")
 
 
 def _load(target: str) -> type:

@@ -126,7 +126,8 @@ class GAN:
 
         The config gives the losses (:func:`ganlib.losses.for_config`), ``n_critic``, the update
         rule, the weight clipping and the critic terms (:func:`ganlib.penalties.critic_terms`); the
-        components' updates (the EMA's) run after every generator update. The family wraps the
+        components' updates (the EMA's) run after every generator update, and a component's ``augment``
+        (the transform of :mod:`ganlib.augment`) is applied to every image the discriminator sees. The family wraps the
         step (:meth:`ganlib.train.family.Family.wrap_step`) and decides whether it may be compiled
         with XLA (:meth:`~ganlib.train.family.Family.supports_xla`); a lazy critic term
         (``reg_interval`` > 1) is never compiled with XLA, which makes its conditional update slower
@@ -154,6 +155,7 @@ class GAN:
             critic_terms=terms,
             noise=self.noise,
             after_generator_update=[comp.update for comp in self.components if hasattr(comp, "update")],
+            augment=next((comp.augment for comp in self.components if getattr(comp, "augment", None)), None),
         )
         # One tf.function around the family's wrapper and the step's Python function: strategy.run unwraps the
         # function it is given to run it on each replica, and a tf.function nested inside could not reach the

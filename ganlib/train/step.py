@@ -56,6 +56,7 @@ def make_train_step(
     critic_terms: Sequence[CriticTerm] = (),
     noise: tf.random.Generator | None = None,
     after_generator_update: Sequence[Callable[[], None]] = (),
+    augment: Callable[[tf.Tensor, tf.random.Generator], tf.Tensor] | None = None,
     health_signals: bool = True,
     jit_compile: bool = False,
 ) -> Callable[..., dict[str, tf.Tensor]]:
@@ -104,6 +105,14 @@ def make_train_step(
     labels of the last real batch. Without labels they are called as ``generator(z)`` and
     ``discriminator(x)``.
 
+    Augmentation: with ``augment`` (``T``), the discriminator scores ``T(x)`` instead of ``x`` at
+    every call of the step: real and generated images, in the critic's and the generator's updates
+    and in the simultaneous update (Zhao et al. 2020, eq. (3) and (4)), with a new draw of ``T`` at
+    each call. A critic term scores its own inputs through ``T`` too: the gradient penalty takes its
+    interpolates between the un-augmented real and generated images and penalises the gradient of
+    ``D(T(x_hat))`` with respect to ``x_hat``, and R1/R2 that of ``D(T(x))`` with respect to ``x``, as
+    the paper's code differentiates R1 through its transform. ``T``'s randomness comes from ``noise``.
+
     Scaling (distribution and mixed precision): every loss is multiplied by
     ``1 / num_replicas_in_sync`` before it is differentiated, because Keras's
     optimizer sums the replicas' gradients (``all_reduce(SUM)``); a replica's mean
@@ -142,6 +151,10 @@ def make_train_step(
             noise. None seeds one from NumPy's global seed.
         after_generator_update: functions called (traced) inside the step right after every
             generator update, for example a component's EMA update (:mod:`ganlib.train.ema`).
+        augment: ``augment(images, rng) -> images`` of the same shape, differentiable, applied to every
+            image batch before the discriminator sees it (see Augmentation above; for example
+            :func:`ganlib.augment.make_augment`), with ``rng`` the step's ``noise``; None: the images
+            as they are (and no random draws, so a run without it is unchanged).
         health_signals: report the health signals of :mod:`ganlib.train.health` (on by default;
             ``benchmarks/experiments/health_cost.py`` measures their cost).
         jit_compile: compile the step with XLA.
@@ -173,6 +186,7 @@ def make_train_step(
         Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661, algorithm 1.
         Arjovsky et al. 2017, https://arxiv.org/abs/1701.07875, algorithm 1.
         Gulrajani et al. 2017, https://arxiv.org/abs/1704.00028, algorithm 1.
+        Zhao et al. 2020, https://arxiv.org/abs/2006.10738, eq. (3) and (4) (``augment``).
     """
     if g_optimizer is d_optimizer:
         raise ValueError("Expected one optimizer per network. Received the same optimizer for both.")
@@ -203,7 +217,7 @@ def make_train_step(
     nets = _Networks(generator, discriminator, g_optimizer, d_optimizer, discriminator_loss, generator_loss,
                      latent_dim, terms, clip_value, tuple(after_generator_update),
                      noise if noise is not None else tf.random.Generator.from_seed(int(np.random.randint(2**31 - 1))),
-                     health_signals)
+                     health_signals, augment)
     update = _simultaneous_update(nets) if simultaneous else _alternating_update(nets, n_critic)
 
     def step(real, z=None, labels=None):
@@ -224,18 +238,21 @@ class _Networks:
     """What both update rules share: the networks, their losses and terms, and the pieces of one update."""
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, discriminator_loss, generator_loss,
-                 latent_dim, terms, clip_value, after_generator_update, rng, health_signals=True):
+                 latent_dim, terms, clip_value, after_generator_update, rng, health_signals=True, augment=None):
         self.generator, self.discriminator = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.discriminator_loss, self.generator_loss = discriminator_loss, generator_loss
         self.latent_dim, self.terms, self.clip_value = latent_dim, terms, clip_value
         self.after_generator_update, self.rng = after_generator_update, rng
-        self.health_signals = health_signals
+        self.health_signals, self.augment = health_signals, augment
 
     def G(self, z, y):
         return self.generator(z if y is None else [z, y], training=True)
 
     def D(self, x, y):
+        # Every image batch the discriminator scores passes through the transform, the terms' inputs included.
+        if self.augment is not None:
+            x = self.augment(x, self.rng)
         return self.discriminator(x if y is None else [x, y], training=True)
 
     def latent(self, z, i, batch):
