@@ -105,11 +105,11 @@ def truncate(z: np.ndarray, psi: float) -> np.ndarray:
     """The truncation trick in z-space: every latent vector scaled toward the prior's mean 0, ``z' = psi * z``.
 
     For ``z ~ N(0, I_d)`` the result is ``N(0, psi^2 I_d)``: its norm is about ``psi * sqrt(d)`` instead of
-    ``sqrt(d)`` (exactly ``psi * |z|`` vector by vector), and every direction is kept. ``psi < 1`` draws from the
-    dense centre of the prior, where the generator was trained most: higher fidelity (precision), less variety
+    ``sqrt(d)`` (exactly ``psi * |z|`` vector by vector), and every direction is kept. ``psi < 1`` draws nearer
+    the centre of the prior, the mode of its density: more typical samples (fidelity, precision), less variety
     (recall); ``psi = 1`` returns ``z`` unchanged; ``psi > 1`` pushes ``z`` beyond the shell of radius
-    ``sqrt(d)`` where nearly all training latents lie (more variety at first, then samples the generator
-    never learned to draw). Notebook 08 measures the trade-off.
+    ``sqrt(d)`` where nearly all training latents lie. Notebook 08 measures FCD, precision and recall against
+    ``psi`` (0.25 to 1.25).
 
     This is StyleGAN's formula ``w' = w_mean + psi (w - w_mean)`` (Karras et al. 2019, appendix B) applied to
     ``z`` instead of the mapped ``w`` (ganlib's generators have no mapping network), where the mean of the
