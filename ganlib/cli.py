@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 import difflib
 import importlib
+import math
 import os
 import re
 import sys
@@ -203,6 +204,9 @@ def _add_sample(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="seed of the latent vectors (default: fresh randomness)")
     s.add_argument("--digit", "--label", dest="digit", type=_class_label, default=None,
                    help="conditional runs: draw only this class (0-9); default: every class in turn, one per column")
+    s.add_argument("--truncation", metavar="PSI", type=_positive_float, default=1.0,
+                   help="the truncation trick: draw z ~ N(0, I) and scale it by PSI (ganlib.walks.truncate); "
+                   "below 1: more typical samples, less variety; 1: none; above 1: more unusual samples")
     s.add_argument("--out", type=Path, default=None, help="PNG to write (default: RUN_DIR/samples.png)")
     s.set_defaults(handler=_sample, subparser=s, check=_check_sample, needs_tf=True)
     return s
@@ -405,6 +409,9 @@ def _check_sample(args: argparse.Namespace) -> None:
         raise ValueError(f"-n/--num must be at most {MAX_SAMPLE_GRID} (a 32 x 32 grid; a larger one is unreadable; "
                          "for many samples use 'evaluate' or ganlib.train.state.GAN.generate). "
                          f"Received: -n {args.num}")
+    if not math.isfinite(args.truncation):
+        raise ValueError("--truncation must be a finite positive number (the factor psi that scales z; 1: no "
+                         f"truncation). Received: --truncation {args.truncation}")
     check_output(args.out, "--out", IMAGE_SUFFIXES)
 
 
@@ -676,10 +683,13 @@ def _sample(args: argparse.Namespace) -> int:
     from ganlib.data import latent_batch
     from ganlib.train.state import load_run
     from ganlib.viz import save_image_grid
+    from ganlib.walks import truncate
 
     gan, run = load_run(args.run_dir)
     z = latent_batch(args.num, gan.config.latent_dim, args.seed)
     cols, title = None, f"{gan.config.preset} - epoch {int(gan.epoch.numpy())}"
+    if args.truncation != 1.0:
+        z, title = truncate(z, args.truncation).astype(np.float32), f"{title} - truncation {args.truncation:g}"
     if args.digit is not None:
         if not gan.config.conditional:
             raise ValueError(f"--digit needs a conditional run (trained with --conditional); {run.root} is "
@@ -691,7 +701,8 @@ def _sample(args: argparse.Namespace) -> int:
         labels = None
     out = args.out if args.out is not None else run.root / "samples.png"
     save_image_grid(gan.generate(z, labels=labels), out, title=title, cols=cols)
-    print(f"Wrote {args.num} samples of the {gan.sample_source} to {out}")
+    truncated = f", z scaled by {args.truncation:g}" if args.truncation != 1.0 else ""
+    print(f"Wrote {args.num} samples of the {gan.sample_source}{truncated} to {out}")
     return 0
 
 

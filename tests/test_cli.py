@@ -78,6 +78,10 @@ def test_every_config_field_has_a_train_flag():
         (["train", "--num-samples", "10"], "num_samples must be a square number"),
         (["train", "--preset", "wgan-gp", "--d-batch-norm"], "Received: gp_weight=10.0, d_batch_norm=True"),
         (["train", "--beta-1", "1"], "--beta-1: expected a number in [0, 1), received 1.0"),
+        (["sample", "runs/x", "--truncation", "0"], "--truncation: expected a positive number, received 0.0"),
+        (["sample", "runs/x", "--truncation", "-0.5"], "--truncation: expected a positive number, received -0.5"),
+        (["sample", "runs/x", "--truncation", "none"], "--truncation: expected a positive number, received 'none'"),
+        (["sample", "runs/x", "--truncation", "inf"], "--truncation must be a finite positive number"),
         (["fly"], "invalid choice: 'fly'"),
         ([], "required"),
     ],
@@ -105,6 +109,13 @@ def test_train_sample_gif_end_to_end(tmp_path, fake_data_dir, capsys):
 
     assert main(["sample", str(out), "-n", "9", "--seed", "1", "--out", str(tmp_path / "s.png")]) == 0
     assert iio.imread(tmp_path / "s.png").ndim == 3
+    # --truncation 1 is the default (z unchanged); 0.5 scales z and says so.
+    assert main(["sample", str(out), "-n", "9", "--seed", "1", "--truncation", "1", "--out", str(tmp_path / "s1.png")]) == 0
+    assert (iio.imread(tmp_path / "s1.png") == iio.imread(tmp_path / "s.png")).all()
+    capsys.readouterr()
+    assert main(["sample", str(out), "-n", "9", "--seed", "1", "--truncation", "0.5", "--out", str(tmp_path / "t.png")]) == 0
+    assert "z scaled by 0.5" in capsys.readouterr().out
+    assert not (iio.imread(tmp_path / "t.png") == iio.imread(tmp_path / "s.png")).all()
 
     assert main(["gif", str(out), "--fps", "5", "--loop", "1", "--out", str(tmp_path / "t.gif")]) == 0
     assert len(iio.imread(tmp_path / "t.gif", index=None)) == 3  # the frames of steps 0, 2, 4 (ganlib.train.frames)

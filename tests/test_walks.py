@@ -9,7 +9,7 @@ import pytest
 from ganlib.cli import main
 from ganlib.config import get_config
 from ganlib.train.state import build_gan
-from ganlib.walks import class_morph, frame_changes, latent_walk, lerp, slerp, walk_frames
+from ganlib.walks import class_morph, frame_changes, latent_walk, lerp, slerp, truncate, walk_frames
 from test_conditional import TINY, untrained_run
 
 
@@ -37,6 +37,27 @@ def test_slerp_keeps_gaussian_latents_at_their_typical_norm():
     ends = (np.linalg.norm(z0, axis=-1) + np.linalg.norm(z1, axis=-1)) / 2
     assert abs(lerp_norm.mean() - np.sqrt(50)) < 0.1
     assert abs(slerp_norm.mean() - 10.0) < 0.1 and np.abs(slerp_norm - ends).max() < 0.3
+
+
+def test_truncate_scales_z_toward_zero_by_psi():
+    z = np.random.default_rng(2).standard_normal((3000, 100))
+    np.testing.assert_array_equal(truncate(z, 1.0), z)  # psi = 1: no truncation
+    norms = np.linalg.norm(z, axis=-1)
+    for psi in (0.25, 0.5, 1.5):
+        out = truncate(z, psi)
+        assert out.shape == z.shape
+        np.testing.assert_allclose(np.linalg.norm(out, axis=-1), psi * norms)  # every norm scaled by psi
+        np.testing.assert_allclose(out / np.linalg.norm(out, axis=-1, keepdims=True),
+                                   z / norms[:, None])  # directions kept
+    # The lerp midpoint of two independent N(0, I) vectors is distributed as psi = 1/sqrt(2) truncation.
+    z0, z1 = np.random.default_rng(3).standard_normal((2, 3000, 100))
+    midpoint = np.linalg.norm(lerp(z0, z1, 0.5), axis=-1)
+    truncated = np.linalg.norm(truncate(z0, 2 ** -0.5), axis=-1)
+    assert abs(midpoint.mean() - truncated.mean()) < 0.05 and abs(midpoint.std() - truncated.std()) < 0.05
+    for bad, message in ((0, "psi must be a positive number"), (-0.5, "Received: psi=-0.5"),
+                         (float("inf"), "psi must be a finite positive number"), ("1", "Received: psi='1'")):
+        with pytest.raises(ValueError, match=message):
+            truncate(z, bad)
 
 
 def test_latent_walk_visits_its_keys_and_closes_the_loop():
