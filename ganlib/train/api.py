@@ -33,6 +33,7 @@ import tensorflow as tf
 from ganlib.config import TrainConfig
 from ganlib.train import loop
 from ganlib.train.callbacks import Callback
+from ganlib.train.distribute import num_workers
 from ganlib.train.runs import RunDir
 from ganlib.train.state import GAN
 
@@ -125,7 +126,7 @@ def train(
 
         callbacks.append(TensorBoardLogger())
     strategy = options.get("strategy") or tf.distribute.get_strategy()
-    if _num_workers(strategy) > 1:
+    if num_workers(strategy) > 1:
         # The chief may still be writing what an earlier call saved (its last checkpoint) when another worker gets
         # here: wait until every worker has arrived before any of them reads the chief's run directory.
         _barrier(strategy)
@@ -133,14 +134,6 @@ def train(
         if not strategy.extended.should_checkpoint:
             return _train_on_worker(config, out_dir, data_dir=data_dir, callbacks=callbacks, **options)
     return loop.train_loop(config, out_dir, data_dir=data_dir, callbacks=callbacks, **options)
-
-
-def _num_workers(strategy: tf.distribute.Strategy) -> int:
-    resolver = strategy.cluster_resolver
-    if resolver is None:
-        return 1
-    tasks = resolver.cluster_spec().as_dict()
-    return max(1, sum(len(tasks.get(job, ())) for job in ("chief", "worker")))
 
 
 def _barrier(strategy: tf.distribute.Strategy) -> None:

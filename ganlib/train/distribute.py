@@ -89,4 +89,13 @@ def config_for_strategy(config: TrainConfig, strategy: tf.distribute.Strategy) -
     return dataclasses.replace(config, num_replicas=replicas)
 
 
-__all__ = ["STRATEGIES", "config_for_strategy", "get_strategy"]
+def num_workers(strategy: tf.distribute.Strategy) -> int:
+    """The number of worker processes (chief and workers of its cluster) that ``strategy`` trains on; 1 without a cluster."""
+    resolver = strategy.cluster_resolver
+    if resolver is None:
+        return 1
+    tasks = resolver.cluster_spec().as_dict()
+    return max(1, sum(len(tasks.get(job, ())) for job in ("chief", "worker")))
+
+
+__all__ = ["STRATEGIES", "config_for_strategy", "get_strategy", "num_workers"]

@@ -35,7 +35,7 @@ from ganlib.errors import DivergenceError, TrainingInterrupted
 from ganlib.data import check_images, load_dataset
 from ganlib.train.callbacks import Callback
 from ganlib.train.checkpoints import save_checkpoint
-from ganlib.train.distribute import config_for_strategy
+from ganlib.train.distribute import config_for_strategy, num_workers
 from ganlib.train.family import family_for
 from ganlib.train.frames import TrainingFrames
 from ganlib.train.runs import (RunDir, RunLock, prepare_run_dir, read_csv, recorded_checkpoint, remove_partial_checkpoints,
@@ -180,7 +180,7 @@ def train_loop(
             for callback in callbacks:
                 callback.on_train_begin(gan, run, done, steps_per_epoch)
             # Within-epoch checkpoints need every worker to stop at the same step: not under several workers.
-            single = _num_workers(strategy) == 1
+            single = num_workers(strategy) == 1
             timer = Timer(checkpoint_every if single else None)
             with StopRequests() as stop:
                 for epoch in range(start + 1, config.epochs + 1):
@@ -281,14 +281,6 @@ def _interrupted(signum: int | None, checkpoint: str | None, epoch: int, step: i
     return TrainingInterrupted(
         f"Stopped by {name} after epoch {epoch}, step {step} of {steps_per_epoch} ({saved}). Run the same command "
         f"again to resume from there.", signum=signum or signal.SIGINT, checkpoint=checkpoint)
-
-
-def _num_workers(strategy: tf.distribute.Strategy) -> int:
-    resolver = strategy.cluster_resolver
-    if resolver is None:
-        return 1
-    tasks = resolver.cluster_spec().as_dict()
-    return max(1, sum(len(tasks.get(job, ())) for job in ("chief", "worker")))
 
 
 def _progress(total: int, desc: str, enabled: bool, initial: int = 0):
