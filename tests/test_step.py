@@ -92,7 +92,10 @@ def test_every_preset_steps(preset, jit, tiny_images):
     # XLA is checked on the two presets whose steps add ops to the shared path (clipping, the penalty), with
     # n_critic=2: the critic updates are unrolled, and compiling five of them costs ~25 s for no more coverage.
     gan = build_gan(get_config(preset, latent_dim=8, g_filters=8, d_filters=8, **({"n_critic": 2} if jit else {})))
-    stats = gan.train_step(jit_compile=jit)(tf.constant(tiny_images[: 8 * gan.config.n_critic]))
+    real = tiny_images[: 8 * gan.config.n_critic]
+    if gan.config.cyclegan:  # a batch of unpaired (thin, bold) images, the two domains on the channel axis
+        real = np.concatenate([real, real], axis=-1)
+    stats = gan.train_step(jit_compile=jit)(tf.constant(real))
     assert all(np.isfinite(v.numpy()) for v in stats.values()), (preset, jit, stats)
 
 
