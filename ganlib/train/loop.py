@@ -223,7 +223,7 @@ def train_loop(
                                     callback.on_checkpoint(gan, step)
                                 last_good = within.save(epoch, i, time.perf_counter() - t0)
                                 timer.reset()
-                            if stop.requested and (boundary or i == steps_per_epoch):
+                            if stop.requested and boundary:  # at the epoch's end, its own checkpoint comes first
                                 bar.close()
                                 raise _interrupted(stop.signal, last_good, epoch, i, steps_per_epoch)
                     seconds = time.perf_counter() - t0
